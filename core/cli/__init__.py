@@ -1,0 +1,1 @@
+"""The ``jiceng`` command line (Typer); help and messages follow JICENG_LANG or LANG."""

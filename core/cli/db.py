@@ -1,0 +1,27 @@
+"""``jiceng db``: migrations."""
+
+from __future__ import annotations
+
+import typer
+
+from jiceng.core import migrate
+from jiceng.core.cli.runtime import console, runtime
+from jiceng.core.i18n import _
+from jiceng.core.permissions.service import sync_roles
+
+app = typer.Typer(help=_("Database migrations."), no_args_is_help=True)
+
+
+@app.command("upgrade", help=_("Apply every pending migration (the core's and every plugin's) and update the roles' permissions."))
+def upgrade(ctx: typer.Context) -> None:
+    rt = runtime(ctx)
+    migrate.upgrade(rt.settings.database_url)
+    with rt.transaction() as session:
+        sync_roles(session, rt.settings)
+    console.print(_("The database is up to date: {heads}.", heads=", ".join(migrate.current_heads(rt.engine))))
+
+
+@app.command("current", help=_("Show the database's migration revision(s)."))
+def current(ctx: typer.Context) -> None:
+    heads = migrate.current_heads(runtime(ctx).engine)
+    console.print(", ".join(heads) if heads else _("(no migration applied yet)"))

@@ -1,0 +1,54 @@
+"""``jiceng serve`` and ``jiceng demo``."""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from jiceng.core import demo as demo_data
+from jiceng.core import migrate
+from jiceng.core.cli.runtime import actor, console, fail, runtime
+from jiceng.core.config import CONFIG_ENV, config_path
+from jiceng.core.i18n import _
+
+
+def demo(ctx: typer.Context) -> None:
+    rt = runtime(ctx)
+    if migrate.pending(rt.settings.database_url):
+        fail(_("The database needs migrating first: run `jiceng db upgrade`."))
+    with rt.transaction() as session:
+        added = demo_data.load_demo(session, rt.settings, actor=actor())
+    console.print(_("Demo data loaded: {areas} areas, {users} users, {grants} grants added.", **added))
+    console.print(_("Demo logins (password {password}):", password=demo_data.DEMO_PASSWORD))
+    for user in demo_data.demo_users():
+        console.print(f"  {user.username:<12} {user.display_name}")
+
+
+def serve(
+    ctx: typer.Context,
+    host: Annotated[
+        str | None, typer.Option(help=_("Address to listen on (default: server.host in the config)."))
+    ] = None,
+    port: Annotated[int | None, typer.Option(help=_("Port (default: server.port in the config)."))] = None,
+    workers: Annotated[int, typer.Option(min=1, help=_("Worker processes."))] = 1,
+) -> None:
+    rt = runtime(ctx)
+    settings = rt.settings
+    if migrate.pending(settings.database_url):
+        fail(_("The database needs migrating first: run `jiceng db upgrade`."))
+    os.environ[CONFIG_ENV] = str(config_path(rt.config).resolve())
+    host = host or settings.server.host
+    port = port or settings.server.port
+    console.print(_("Serving on http://{host}:{port}", host=host, port=port))
+    uvicorn.run(
+        "jiceng.core.web.server:build",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        proxy_headers=True,
+        log_level="info",
+    )

@@ -1,0 +1,154 @@
+"""``jiceng.toml``, validated: one settings object for the whole process.
+
+The file is read with :mod:`tomllib` and validated by pydantic; environment
+variables (``JICENG_DATABASE_URL``, ``JICENG_SECRET_KEY``, ``JICENG_ENVIRONMENT``)
+win over the file so secrets never have to live in it. Unknown keys are errors:
+a typo such as ``sever.port`` must not pass silently.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tomllib
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, ValidationInfo, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from jiceng.core.errors import FieldError, InvalidValue, describe_pydantic
+
+CONFIG_ENV = "JICENG_CONFIG"
+DEFAULT_CONFIG = Path("jiceng.toml")
+PLACEHOLDER_SECRET = "change-me"
+
+
+class Section(BaseModel):
+    """A config table: unknown keys are refused."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class ServerSettings(Section):
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=1, le=65535)
+
+
+class SecuritySettings(Section):
+    session_cookie: str = "jiceng_session"
+    session_max_age_hours: int = Field(8, ge=1, le=24 * 30)
+    #: Set true behind TLS so the session cookie is never sent over plain HTTP.
+    https_only: bool = False
+    login_failures_per_user: int = Field(5, ge=1)
+    login_failures_per_address: int = Field(20, ge=1)
+    login_window_minutes: int = Field(15, ge=1)
+    token_days: int = Field(30, ge=1, le=3650)
+
+
+class RoleSettings(Section):
+    """Extra permissions a town grants a built-in or local role, on top of the defaults."""
+
+    zh: str | None = None
+    en: str | None = None
+    permissions: list[str] = []
+
+
+class Settings(BaseSettings):
+    """Everything configurable; ``jiceng config check`` validates a file against it."""
+
+    model_config = SettingsConfigDict(env_prefix="JICENG_", extra="forbid", validate_default=True)
+
+    environment: Literal["development", "production"] = "production"
+    secret_key: SecretStr = SecretStr(PLACEHOLDER_SECRET)
+    database_url: str = "sqlite:///jiceng.db"
+    default_locale: Literal["zh_CN", "en"] = "zh_CN"
+    server: ServerSettings = ServerSettings()
+    security: SecuritySettings = SecuritySettings()
+    roles: dict[str, RoleSettings] = {}
+
+    @classmethod
+    def settings_customise_sources(
+        cls, settings_cls, init_settings, env_settings, dotenv_settings, file_secret_settings
+    ):  # type: ignore[no-untyped-def]
+        """Environment first, then the file's values (passed as init arguments)."""
+        return (env_settings, init_settings)
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, value: str) -> str:
+        if not value.startswith(("sqlite:", "postgresql:", "postgresql+psycopg:", "postgres:")):
+            raise InvalidValue("Only sqlite:/// and postgresql:// database URLs are supported.")
+        return value
+
+    @field_validator("secret_key")
+    @classmethod
+    def _real_secret_outside_development(cls, value: SecretStr, info: ValidationInfo) -> SecretStr:
+        secret = value.get_secret_value()
+        if info.data.get("environment") == "production" and (secret == PLACEHOLDER_SECRET or len(secret) < 32):
+            raise InvalidValue(
+                "Must be a random value of at least 32 characters outside development; "
+                "set it in jiceng.toml or JICENG_SECRET_KEY."
+            )
+        return value
+
+
+class ConfigError(Exception):
+    """The file is missing, not TOML, or not valid; carries every problem found."""
+
+    def __init__(self, path: Path | None, problems: list[FieldError]) -> None:
+        super().__init__("; ".join(f"{p.field}: {p.message_en}" for p in problems))
+        self.path = path
+        self.problems = problems
+
+
+def config_path(path: str | Path | None = None) -> Path:
+    """The file to read: the argument, else ``$JICENG_CONFIG``, else ``./jiceng.toml``."""
+    return Path(path or os.environ.get(CONFIG_ENV) or DEFAULT_CONFIG)
+
+
+def load_settings(path: str | Path | None = None, *, required: bool = False) -> Settings:
+    """Read and validate the config file; a missing optional file means all defaults."""
+    file = config_path(path)
+    data: dict[str, object] = {}
+    if file.exists():
+        try:
+            data = tomllib.loads(file.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            zh_en = InvalidValue("The file is not valid TOML: {detail}", detail=str(exc)).texts()
+            raise ConfigError(file, [FieldError("(file)", *zh_en)]) from exc
+    elif required:
+        raise ConfigError(file, [FieldError("(file)", *InvalidValue("The file does not exist.").texts())])
+    try:
+        return Settings(**data)
+    except ValidationError as exc:
+        raise ConfigError(file, describe_pydantic(exc.errors())) from exc
+
+
+STARTER = """\
+# jiceng configuration. Check it with: jiceng config check
+# Environment variables win over this file: JICENG_DATABASE_URL, JICENG_SECRET_KEY.
+environment = "{environment}"
+secret_key = "{secret}"
+database_url = "{database_url}"
+default_locale = "zh_CN"
+
+[server]
+host = "127.0.0.1"
+port = 8000
+
+[security]
+# Set true when the portal is served over HTTPS.
+https_only = false
+"""
+
+
+def write_starter(path: Path, *, database_url: str = "sqlite:///jiceng.db", environment: str = "development") -> bool:
+    """Write a starter config with a fresh random secret; never overwrites an existing file."""
+    if path.exists():
+        return False
+    path.write_text(
+        STARTER.format(environment=environment, secret=secrets.token_urlsafe(48), database_url=database_url),
+        encoding="utf-8",
+    )
+    return True

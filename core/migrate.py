@@ -1,0 +1,52 @@
+"""Alembic, driven from code: the core's migrations plus, later, one branch per plugin.
+
+There is no ``alembic.ini``: the config is built here so ``jiceng db upgrade``
+works from any directory and an installed wheel. ``version_locations`` is a
+list from the start; plugins append their own folder and branch label, and
+``upgrade("heads")`` runs every branch.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine
+
+from jiceng.core.db import make_engine, normalize_url
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+CORE_VERSIONS = MIGRATIONS / "versions"
+
+
+def alembic_config(database_url: str, version_locations: Sequence[Path] = ()) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.set_main_option("path_separator", "os")
+    cfg.set_main_option("version_locations", os.pathsep.join(str(p) for p in (CORE_VERSIONS, *version_locations)))
+    cfg.set_main_option("sqlalchemy.url", normalize_url(database_url).replace("%", "%%"))
+    return cfg
+
+
+def upgrade(database_url: str, revision: str = "heads", version_locations: Sequence[Path] = ()) -> None:
+    command.upgrade(alembic_config(database_url, version_locations), revision)
+
+
+def current_heads(engine: Engine) -> tuple[str, ...]:
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_heads()
+
+
+def pending(database_url: str, version_locations: Sequence[Path] = ()) -> bool:
+    """True when the database lacks a revision the code has."""
+    script = ScriptDirectory.from_config(alembic_config(database_url, version_locations))
+    engine = make_engine(database_url)
+    try:
+        return set(current_heads(engine)) != set(script.get_heads())
+    finally:
+        engine.dispose()

@@ -1,0 +1,8 @@
+"""Every core table, imported in one place so the metadata is complete for Alembic and tests."""
+
+from jiceng.core.areas import Area
+from jiceng.core.audit import AuditEntry, AuditHead
+from jiceng.core.permissions.store import CasbinRule, PolicyChange
+from jiceng.core.users import ApiToken, LoginFailure, User
+
+__all__ = ["ApiToken", "Area", "AuditEntry", "AuditHead", "CasbinRule", "LoginFailure", "PolicyChange", "User"]

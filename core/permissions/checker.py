@@ -1,0 +1,108 @@
+"""Fast permission checks and row scoping, compiled from the Casbin policy.
+
+A plain Casbin enforcer evaluates its matcher against every policy row and,
+with hierarchical domains, walks every domain it knows: tens of milliseconds
+at ten thousand users. jiceng compiles each user's grants once into
+``permission → area paths`` (:class:`Grants`) and keeps that per user until a
+``policy_change`` row says their grants changed. A check is then a handful of
+``str.startswith`` calls, and the same compiled paths become the SQL filter
+for list queries, so a list is never filtered row by row. A property test
+holds this checker to Casbin's own answers on the stored policy.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from sqlalchemy import ColumnElement
+from sqlmodel import Session
+
+from jiceng.core.areas import within
+from jiceng.core.permissions.catalog import ALL
+from jiceng.core.permissions.store import changed_users_since, latest_change, role_permissions, user_grants
+
+
+@dataclass(frozen=True)
+class Grant:
+    role: str
+    area_code: str
+    area_path: str
+
+
+@dataclass
+class Grants:
+    """One user's compiled grants: for each permission, the area paths it covers."""
+
+    username: str
+    grants: tuple[Grant, ...] = ()
+    by_perm: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    @classmethod
+    def compile(cls, username: str, grants: Iterable[Grant], role_perms: dict[str, set[str]]) -> Grants:
+        by_perm: dict[str, list[str]] = {}
+        grants = tuple(grants)
+        for grant in grants:
+            for perm in role_perms.get(grant.role, ()):
+                by_perm.setdefault(perm, []).append(grant.area_path)
+        return cls(username, grants, {p: tuple(paths) for p, paths in by_perm.items()})
+
+    def paths(self, perm: str) -> tuple[str, ...]:
+        """Area paths where ``perm`` is held (directly or through ``*``)."""
+        return self.by_perm.get(perm, ()) + self.by_perm.get(ALL, ())
+
+    def allows(self, perm: str, area_path: str) -> bool:
+        return any(area_path.startswith(p) for p in self.paths(perm))
+
+    def holds_anywhere(self, perm: str) -> bool:
+        return bool(self.paths(perm))
+
+    def filter(self, perm: str, path_column: ColumnElement[str] | object) -> ColumnElement[bool]:
+        """SQL: rows whose area path lies where ``perm`` is held; nothing when it is held nowhere."""
+        return within(path_column, self.paths(perm))
+
+    def roles_at(self) -> list[Grant]:
+        return list(self.grants)
+
+
+class Authorizer:
+    """The process-wide permission checker; thread-safe, one per app."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._role_perms: dict[str, set[str]] = {}
+        self._cache: dict[str, Grants] = {}
+        self._seen_change = -1
+
+    def refresh(self, session: Session) -> None:
+        """Catch up with grants changed by this or any other worker; one indexed query when nothing did."""
+        latest = latest_change(session)
+        if latest == self._seen_change:
+            return
+        with self._lock:
+            changed = changed_users_since(session, self._seen_change) if self._seen_change >= 0 else {""}
+            if "" in changed:
+                self._role_perms = role_permissions(session)
+                self._cache.clear()
+            else:
+                for username in changed:
+                    self._cache.pop(username, None)
+            self._seen_change = latest
+
+    def grants(self, session: Session, username: str) -> Grants:
+        cached = self._cache.get(username)
+        if cached is not None:
+            return cached
+        rows = user_grants(session, {username})
+        compiled = Grants.compile(username, (Grant(role, code, path) for _, role, code, path in rows), self._role_perms)
+        self._cache[username] = compiled
+        return compiled
+
+    def preload(self, session: Session) -> None:
+        """Compile everyone's grants at once (one query), e.g. for benchmarks or a warm start."""
+        per_user: dict[str, list[Grant]] = {}
+        for username, role, code, path in user_grants(session):
+            per_user.setdefault(username, []).append(Grant(role, code, path))
+        for username, grants in per_user.items():
+            self._cache[username] = Grants.compile(username, grants, self._role_perms)

@@ -1,0 +1,68 @@
+"""The application factory: one FastAPI app per settings object.
+
+Start-up brings the roles' permissions in line with config (a diff, not a
+rewrite) and refuses to serve a database whose migrations are behind the
+code: ``jiceng db upgrade`` first, never ``create_all``.
+"""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import Engine
+from sqlmodel import Session
+from starlette.middleware.sessions import SessionMiddleware
+
+from jiceng.core import __version__
+from jiceng.core.config import Settings
+from jiceng.core.db import make_engine
+from jiceng.core.permissions.checker import Authorizer
+from jiceng.core.permissions.service import sync_roles
+from jiceng.core.web import errors
+from jiceng.core.web.locale import LocaleMiddleware
+from jiceng.core.web.routes import areas, auth, grants, health, me, portal
+from jiceng.core.web.templating import make_environment
+
+STATIC = Path(__file__).with_name("static")
+
+
+def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
+    engine = engine or make_engine(settings.database_url)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):  # type: ignore[no-untyped-def]
+        with Session(engine) as session, session.begin():
+            sync_roles(session, settings)
+        yield
+
+    app = FastAPI(
+        title="jiceng",
+        version=__version__,
+        lifespan=lifespan,
+        docs_url="/api/docs",
+        openapi_url="/api/openapi.json",
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.authorizer = Authorizer()
+    app.state.templates = make_environment()
+
+    security = settings.security
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.secret_key.get_secret_value(),
+        session_cookie=security.session_cookie,
+        max_age=security.session_max_age_hours * 3600,
+        same_site="lax",
+        https_only=security.https_only,
+    )
+    app.add_middleware(LocaleMiddleware, default=settings.default_locale)
+    errors.install(app)
+    for module in (auth, portal, me, areas, grants, health):
+        app.include_router(module.router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    return app

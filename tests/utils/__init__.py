@@ -1,0 +1,1 @@
+"""Factories for tests: a small area tree and users holding roles."""
