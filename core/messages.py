@@ -32,6 +32,7 @@ KEYWORDS = {
     "InvalidValue": None,
     "AppError": (3,),
     "_error": (3,),
+    "fail_message": None,
 }
 METHODS = [("**.py", "python"), ("**/templates/**.html", "jinja2")]
 

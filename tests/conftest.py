@@ -122,3 +122,26 @@ def login(app) -> Callable[[str], TestClient]:  # type: ignore[no-untyped-def]
 
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def cli(settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., object]:
+    """Run ``jiceng …`` in-process against the test database; returns Click's result."""
+    from typer.testing import CliRunner
+
+    from jiceng.core.cli.main import app as cli_app
+
+    config = tmp_path / "jiceng.toml"
+    config.write_text(
+        f'environment = "development"\nsecret_key = "{settings.secret_key.get_secret_value()}"\n'
+        f'database_url = "{settings.database_url}"\n',
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("JICENG_CONFIG", str(config))
+    monkeypatch.delenv("JICENG_DATABASE_URL", raising=False)
+    runner = CliRunner()
+
+    def run(*args: str, input: str | None = None):  # type: ignore[no-untyped-def]
+        return runner.invoke(cli_app, list(args), input=input, catch_exceptions=False)
+
+    return run

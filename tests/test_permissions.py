@@ -85,8 +85,13 @@ def test_town_admin_cannot_mint_an_admin_or_grant_outside(user_with_role, login)
 
     ok = client.post("/api/grants", json={"username": "wang", "role": "grid_worker", "area_code": GRID_A1})
     assert ok.status_code == 200 and ok.json() == {"changed": True}
-    assert client.post("/api/grants", json={"username": "wang", "role": "admin", "area_code": TOWN_A}).status_code == 403
-    assert client.post("/api/grants", json={"username": "wang", "role": "grid_worker", "area_code": GRID_B1}).status_code == 403
+    assert (
+        client.post("/api/grants", json={"username": "wang", "role": "admin", "area_code": TOWN_A}).status_code == 403
+    )
+    assert (
+        client.post("/api/grants", json={"username": "wang", "role": "grid_worker", "area_code": GRID_B1}).status_code
+        == 403
+    )
 
     unknown = client.post("/api/grants", json={"username": "wang", "role": "wizard", "area_code": GRID_A1})
     assert unknown.status_code == 422
@@ -111,7 +116,9 @@ def test_fast_checker_agrees_with_casbin(user_with_role, engine, settings):
     with transaction(engine) as s:
         for i in range(12):
             for _ in range(rng.randint(0, 3)):
-                grant_role(s, settings, actor="test", username=f"user{i}", role=rng.choice(roles), area_code=rng.choice(codes))
+                grant_role(
+                    s, settings, actor="test", username=f"user{i}", role=rng.choice(roles), area_code=rng.choice(codes)
+                )
     enforcer = build_enforcer(engine)
     authorizer = Authorizer()
     perms = ["areas:read", "areas:manage", "users:read", "roles:grant", "pii:view", "audit:read"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from jiceng.core import audit as audit_log
-from jiceng.core.cli.runtime import console, fail, runtime
+from jiceng.core.cli.runtime import console, fail_message, runtime
 from jiceng.core.i18n import _
 
 app = typer.Typer(help=_("The tamper-evident audit log."), no_args_is_help=True)
@@ -21,17 +21,18 @@ def verify(ctx: typer.Context) -> None:
         )
         return
     if verdict.broken_at is None:
-        fail(
-            _(
-                "The newest entries were removed or the head was altered: {n} entries check out, but the head disagrees.",
-                n=verdict.checked,
-            )
-        )
-    fail(
-        _(
-            "The audit log is broken at entry {id} ({reason}); {n} entries before it check out.",
-            id=verdict.broken_at,
-            reason=_("altered content") if verdict.reason == "content" else _("broken link"),
+        fail_message(
+            "The newest entries were removed or the head was altered: {n} entries check out, but the head disagrees.",
             n=verdict.checked,
         )
+    if verdict.reason == "content":
+        fail_message(
+            "The audit log is broken at entry {id}: its content was altered; {n} entries before it check out.",
+            id=verdict.broken_at,
+            n=verdict.checked,
+        )
+    fail_message(
+        "The audit log is broken at entry {id}: its link to the previous entry is wrong; {n} entries before it check out.",
+        id=verdict.broken_at,
+        n=verdict.checked,
     )

@@ -12,7 +12,10 @@ from jiceng.core.permissions.service import sync_roles
 app = typer.Typer(help=_("Database migrations."), no_args_is_help=True)
 
 
-@app.command("upgrade", help=_("Apply every pending migration (the core's and every plugin's) and update the roles' permissions."))
+@app.command(
+    "upgrade",
+    help=_("Apply every pending migration (the core's and every plugin's) and update the roles' permissions."),
+)
 def upgrade(ctx: typer.Context) -> None:
     rt = runtime(ctx)
     migrate.upgrade(rt.settings.database_url)

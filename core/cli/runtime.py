@@ -17,7 +17,7 @@ from sqlmodel import Session
 from jiceng.core.config import ConfigError, Settings, load_settings
 from jiceng.core.db import make_engine, transaction
 from jiceng.core.errors import AppError, FieldError
-from jiceng.core.i18n import _
+from jiceng.core.i18n import _, both
 
 console = Console()
 errors = Console(stderr=True)
@@ -71,6 +71,11 @@ def bilingual(zh: str, en: str) -> str:
 def fail(message: str, code: int = 1) -> NoReturn:
     errors.print(f"[red]✗[/red] {message}", highlight=False)
     raise typer.Exit(code)
+
+
+def fail_message(msgid: str, /, **params: object) -> NoReturn:
+    """Fail with a message in both languages."""
+    fail(bilingual(*both(msgid, **params)))
 
 
 def fail_app(error: AppError) -> NoReturn:

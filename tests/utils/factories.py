@@ -38,11 +38,15 @@ TREE = [
 
 
 def make_tree(session: Session) -> None:
-    result = import_rows(session, [AreaRow(i, code, name, level, parent) for i, (code, name, level, parent) in enumerate(TREE, 1)])
+    result = import_rows(
+        session, [AreaRow(i, code, name, level, parent) for i, (code, name, level, parent) in enumerate(TREE, 1)]
+    )
     assert not result.errors, result.errors
 
 
-def make_user(session: Session, settings: Settings, username: str, role: str | None = None, area: str | None = None) -> User:
+def make_user(
+    session: Session, settings: Settings, username: str, role: str | None = None, area: str | None = None
+) -> User:
     user = create_user(session, username=username, display_name=username.title(), password=PASSWORD)
     if role and area:
         grant_role(session, settings, actor="test", username=username, role=role, area_code=area)

@@ -33,9 +33,7 @@ def check_login(
 ) -> User:
     """Authenticate and audit; the failure row is committed even though the caller gets 401."""
     address = client_address(request)
-    user = authenticate(
-        session, username=username.strip(), password=password, address=address, limits=limits(settings)
-    )
+    user = authenticate(session, username=username.strip(), password=password, address=address, limits=limits(settings))
     audit.record(
         session,
         actor=username.strip()[:64],
