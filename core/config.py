@@ -54,6 +54,15 @@ class RoleSettings(Section):
     permissions: list[str] = []
 
 
+class TownScenarios(Section):
+    """``[towns."CODE"]``: scenarios switched on (or, with ``exclude``, off) at a town or for every town under a district."""
+
+    scenarios: list[str] = []
+    exclude: list[str] = []
+    #: per-scenario settings, ``[towns."CODE".settings.SCENARIO_ID]``, validated against the scenario's settings model
+    settings: dict[str, dict[str, object]] = {}
+
+
 class Settings(BaseSettings):
     """Everything configurable; ``jiceng config check`` validates a file against it."""
 
@@ -66,6 +75,7 @@ class Settings(BaseSettings):
     server: ServerSettings = ServerSettings()
     security: SecuritySettings = SecuritySettings()
     roles: dict[str, RoleSettings] = {}
+    towns: dict[str, TownScenarios] = {}
 
     @classmethod
     def settings_customise_sources(

@@ -59,6 +59,26 @@ class AppError(Exception):
         }
 
 
+@dataclass
+class ScenarioError(AppError):
+    """An error whose texts a scenario supplies in both languages (vendors have no msgid catalogue)."""
+
+    zh: str = ""
+    en: str = ""
+
+    @property
+    def message(self) -> str:
+        return self.zh
+
+    @property
+    def message_en(self) -> str:
+        return self.en
+
+
+def scenario_error(status: int, code: str, zh: str, en: str, fields: Sequence[FieldError] = ()) -> ScenarioError:
+    return ScenarioError(status, code, en, {}, fields, zh=zh, en=en)
+
+
 def bad_request(msgid: str, *, code: str = "invalid", fields: Sequence[FieldError] = (), **params: object) -> AppError:
     return AppError(422, code, msgid, params, fields)
 

@@ -1,5 +1,8 @@
 """Keep the Chinese catalogue complete: extract every msgid and list or add the missing ones.
 
+Scenarios are not extracted: a vendor cannot add to this catalogue, so
+scenarios pass both texts themselves (``ctx.t(zh, en)``, ``ScenarioError``).
+
 ``python -m jiceng.core.messages`` adds new msgids to ``messages.po`` with an
 empty translation for a person to fill in; the test suite fails while any
 msgid lacks one. Besides ``_`` the extractor knows the helpers that take a
@@ -19,7 +22,7 @@ from babel.messages.pofile import read_po, write_po
 from jiceng.core.i18n import LOCALE_DIR
 
 ROOT = Path(__file__).parent.parent
-SOURCES = ("core", "plugins", "sdk", "scenarios")
+SOURCES = ("core", "plugins", "sdk")  # scenarios carry their own zh/en texts, as a vendor's must
 KEYWORDS = {
     "_": None,
     "N_": None,

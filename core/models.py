@@ -2,7 +2,18 @@
 
 from jiceng.core.areas import Area
 from jiceng.core.audit import AuditEntry, AuditHead
+from jiceng.core.enablement import ScenarioChange
 from jiceng.core.permissions.store import CasbinRule, PolicyChange
 from jiceng.core.users import ApiToken, LoginFailure, User
 
-__all__ = ["ApiToken", "Area", "AuditEntry", "AuditHead", "CasbinRule", "LoginFailure", "PolicyChange", "User"]
+__all__ = [
+    "ApiToken",
+    "Area",
+    "AuditEntry",
+    "AuditHead",
+    "CasbinRule",
+    "LoginFailure",
+    "PolicyChange",
+    "ScenarioChange",
+    "User",
+]

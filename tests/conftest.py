@@ -21,6 +21,7 @@ from jiceng.core import migrate
 from jiceng.core.config import Settings
 from jiceng.core.db import is_sqlite, make_engine, transaction
 from jiceng.core.permissions.service import sync_roles
+from jiceng.core.plugin_host import PluginHost
 from jiceng.core.web.app import create_app
 from tests.utils.factories import PASSWORD, make_tree, make_user
 
@@ -40,7 +41,9 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 @pytest.fixture(scope="session")
 def migrated_engine(database_url: str) -> Iterator[Engine]:
-    migrate.upgrade(database_url)
+    migrate.upgrade(
+        database_url, version_locations=PluginHost.load(Settings(environment="development")).version_locations()
+    )
     engine = make_engine(database_url)
     yield engine
     engine.dispose()
@@ -58,7 +61,11 @@ def engine(migrated_engine: Engine) -> Engine:
             conn.execute(text("TRUNCATE " + ", ".join(f'"{n}"' for n in tables) + " RESTART IDENTITY CASCADE"))
         conn.execute(text("INSERT INTO audit_head (id, count, last_hash) VALUES (1, 0, :h)"), {"h": "0" * 64})
     with transaction(migrated_engine) as s:
-        sync_roles(s, Settings(environment="development"))
+        sync_roles(
+            s,
+            Settings(environment="development"),
+            PluginHost.load(Settings(environment="development")).declared_permissions(),
+        )
     return migrated_engine
 
 

@@ -10,6 +10,7 @@ import typer
 from jiceng.core.cli.runtime import console, fail, fail_fields
 from jiceng.core.config import ConfigError, config_path, load_settings, write_starter
 from jiceng.core.i18n import _
+from jiceng.core.plugin_host import PluginHost
 
 app = typer.Typer(help=_("Check and create the configuration file."), no_args_is_help=True)
 
@@ -21,9 +22,12 @@ def check(
 ) -> None:
     path = config_path(file or ctx.find_root().obj.config)
     try:
-        load_settings(path, required=True)
+        settings = load_settings(path, required=True)
     except ConfigError as exc:
         fail_fields(_("{path} has {n} problem(s):", path=path, n=len(exc.problems)), exc.problems)
+    problems = PluginHost.load(settings).check_config(settings)
+    if problems:
+        fail_fields(_("{path} has {n} problem(s):", path=path, n=len(problems)), problems)
     console.print(_("{path} is valid.", path=path))
 
 

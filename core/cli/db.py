@@ -18,9 +18,9 @@ app = typer.Typer(help=_("Database migrations."), no_args_is_help=True)
 )
 def upgrade(ctx: typer.Context) -> None:
     rt = runtime(ctx)
-    migrate.upgrade(rt.settings.database_url)
+    migrate.upgrade(rt.settings.database_url, version_locations=rt.host.version_locations())
     with rt.transaction() as session:
-        sync_roles(session, rt.settings)
+        sync_roles(session, rt.settings, rt.host.declared_permissions())
     console.print(_("The database is up to date: {heads}.", heads=", ".join(migrate.current_heads(rt.engine))))
 
 

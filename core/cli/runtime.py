@@ -18,6 +18,7 @@ from jiceng.core.config import ConfigError, Settings, load_settings
 from jiceng.core.db import make_engine, transaction
 from jiceng.core.errors import AppError, FieldError
 from jiceng.core.i18n import _, both
+from jiceng.core.plugin_host import PluginHost
 
 console = Console()
 errors = Console(stderr=True)
@@ -28,6 +29,7 @@ class Runtime:
     config: Path | None = None
     _settings: Settings | None = field(default=None, repr=False)
     _engine: Engine | None = field(default=None, repr=False)
+    _host: PluginHost | None = field(default=None, repr=False)
 
     @property
     def settings(self) -> Settings:
@@ -37,6 +39,15 @@ class Runtime:
             except ConfigError as exc:
                 fail_fields(_("The configuration is not valid:"), exc.problems)
         return self._settings
+
+    @property
+    def host(self) -> PluginHost:
+        """The scenarios, loaded once; refusals are printed so an operator sees them at every command."""
+        if self._host is None:
+            self._host = PluginHost.load(self.settings)
+            for zh, en in self._host.refusal_messages():
+                errors.print(f"[yellow]![/yellow] {bilingual(zh, en)}", highlight=False)
+        return self._host
 
     @property
     def engine(self) -> Engine:

@@ -10,15 +10,23 @@ import uvicorn
 
 from jiceng.core import demo as demo_data
 from jiceng.core import migrate
-from jiceng.core.cli.runtime import actor, console, fail, runtime
+from jiceng.core.cli.runtime import Runtime, actor, console, fail, fail_fields, runtime
 from jiceng.core.config import CONFIG_ENV, config_path
 from jiceng.core.i18n import _
 
 
+def ensure_ready(rt: Runtime) -> None:
+    """Refuse to go on with a config that does not fit the scenarios, or a database behind the code."""
+    problems = rt.host.check_config(rt.settings)
+    if problems:
+        fail_fields(_("The configuration is not valid:"), problems)
+    if migrate.pending(rt.settings.database_url, rt.host.version_locations()):
+        fail(_("The database needs migrating first: run `jiceng db upgrade`."))
+
+
 def demo(ctx: typer.Context) -> None:
     rt = runtime(ctx)
-    if migrate.pending(rt.settings.database_url):
-        fail(_("The database needs migrating first: run `jiceng db upgrade`."))
+    ensure_ready(rt)
     with rt.transaction() as session:
         added = demo_data.load_demo(session, rt.settings, actor=actor())
     console.print(_("Demo data loaded: {areas} areas, {users} users, {grants} grants added.", **added))
@@ -37,8 +45,7 @@ def serve(
 ) -> None:
     rt = runtime(ctx)
     settings = rt.settings
-    if migrate.pending(settings.database_url):
-        fail(_("The database needs migrating first: run `jiceng db upgrade`."))
+    ensure_ready(rt)
     os.environ[CONFIG_ENV] = str(config_path(rt.config).resolve())
     host = host or settings.server.host
     port = port or settings.server.port

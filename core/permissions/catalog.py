@@ -43,6 +43,7 @@ CORE_PERMISSIONS = {
         Permission("roles:grant", N_("Grant and revoke roles")),
         Permission("audit:read", N_("Read the audit log")),
         Permission("pii:view", N_("See full ID numbers and phone numbers")),
+        Permission("scenarios:manage", N_("Enable scenarios for a town and set their settings")),
     )
 }
 
@@ -55,7 +56,9 @@ BUILTIN_ROLES = {
         Role(
             "town_admin",
             N_("Town administrator"),
-            frozenset(_STAFF | {"areas:manage", "users:read", "users:manage", "roles:grant", "audit:read"}),
+            frozenset(
+                _STAFF | {"areas:manage", "users:read", "users:manage", "roles:grant", "audit:read", "scenarios:manage"}
+            ),
         ),
         Role("dispatcher", N_("Command-centre dispatcher"), frozenset(_STAFF | {"users:read"})),
         Role("handler", N_("Department handler"), frozenset(_STAFF)),

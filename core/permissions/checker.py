@@ -33,11 +33,12 @@ class Grant:
 
 @dataclass
 class Grants:
-    """One user's compiled grants: for each permission, the area paths it covers."""
+    """One user's compiled grants: for each permission, the area paths it covers (``*`` already merged in)."""
 
     username: str
     grants: tuple[Grant, ...] = ()
     by_perm: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    everywhere: tuple[str, ...] = ()  # paths where the user holds ``*``
 
     @classmethod
     def compile(cls, username: str, grants: Iterable[Grant], role_perms: dict[str, set[str]]) -> Grants:
@@ -46,14 +47,19 @@ class Grants:
         for grant in grants:
             for perm in role_perms.get(grant.role, ()):
                 by_perm.setdefault(perm, []).append(grant.area_path)
-        return cls(username, grants, {p: tuple(paths) for p, paths in by_perm.items()})
+        everywhere = tuple(by_perm.pop(ALL, ()))
+        return cls(username, grants, {p: (*paths, *everywhere) for p, paths in by_perm.items()}, everywhere)
 
     def paths(self, perm: str) -> tuple[str, ...]:
         """Area paths where ``perm`` is held (directly or through ``*``)."""
-        return self.by_perm.get(perm, ()) + self.by_perm.get(ALL, ())
+        return self.by_perm.get(perm, self.everywhere)
 
     def allows(self, perm: str, area_path: str) -> bool:
-        return any(area_path.startswith(p) for p in self.paths(perm))
+        return area_path.startswith(self.paths(perm))
+
+    def reaches(self, perm: str, area_path: str) -> bool:
+        """Held at the area, above it, or somewhere inside it: enough to open a town's scenario."""
+        return any(area_path.startswith(p) or p.startswith(area_path) for p in self.paths(perm))
 
     def holds_anywhere(self, perm: str) -> bool:
         return bool(self.paths(perm))
@@ -62,18 +68,21 @@ class Grants:
         """SQL: rows whose area path lies where ``perm`` is held; nothing when it is held nowhere."""
         return within(path_column, self.paths(perm))
 
-    def roles_at(self) -> list[Grant]:
-        return list(self.grants)
-
 
 class Authorizer:
-    """The process-wide permission checker; thread-safe, one per app."""
+    """The process-wide permission checker; thread-safe, one per app.
+
+    Every invalidation bumps ``_generation``; a compile that started before an
+    invalidation is not cached, so a grant revoked while another request was
+    compiling the same user's grants cannot survive in the cache.
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._role_perms: dict[str, set[str]] = {}
         self._cache: dict[str, Grants] = {}
         self._seen_change = -1
+        self._generation = 0
 
     def refresh(self, session: Session) -> None:
         """Catch up with grants changed by this or any other worker; one indexed query when nothing did."""
@@ -82,27 +91,34 @@ class Authorizer:
             return
         with self._lock:
             changed = changed_users_since(session, self._seen_change) if self._seen_change >= 0 else {""}
+            self._generation += 1
             if "" in changed:
                 self._role_perms = role_permissions(session)
                 self._cache.clear()
             else:
                 for username in changed:
                     self._cache.pop(username, None)
-            self._seen_change = latest
+            self._seen_change = max(latest, self._seen_change)
 
     def grants(self, session: Session, username: str) -> Grants:
         cached = self._cache.get(username)
         if cached is not None:
             return cached
+        generation = self._generation
         rows = user_grants(session, {username})
         compiled = Grants.compile(username, (Grant(role, code, path) for _, role, code, path in rows), self._role_perms)
-        self._cache[username] = compiled
+        with self._lock:
+            if generation == self._generation:
+                self._cache[username] = compiled
         return compiled
 
     def preload(self, session: Session) -> None:
         """Compile everyone's grants at once (one query), e.g. for benchmarks or a warm start."""
+        generation = self._generation
         per_user: dict[str, list[Grant]] = {}
         for username, role, code, path in user_grants(session):
             per_user.setdefault(username, []).append(Grant(role, code, path))
-        for username, grants in per_user.items():
-            self._cache[username] = Grants.compile(username, grants, self._role_perms)
+        compiled = {u: Grants.compile(u, g, self._role_perms) for u, g in per_user.items()}
+        with self._lock:
+            if generation == self._generation:
+                self._cache.update(compiled)

@@ -19,16 +19,24 @@ from jiceng.core.i18n import both
 from jiceng.core.permissions.catalog import ALL, BUILTIN_ROLES, CORE_PERMISSIONS
 from jiceng.core.permissions.store import add_grant, remove_grant, sync_role_permissions
 from jiceng.core.users import get_user
+from jiceng.plugins.manifest import PermissionDecl
 
 
 def role_names(settings: Settings) -> set[str]:
     return set(BUILTIN_ROLES) | set(settings.roles)
 
 
-def desired_permissions(settings: Settings, known: Iterable[str] = ()) -> dict[str, set[str]]:
-    """Built-in defaults plus the config's additions; unknown permission names are errors naming the key."""
-    known_names = set(CORE_PERMISSIONS) | set(known) | {ALL}
+def desired_permissions(settings: Settings, declared: Iterable[PermissionDecl] = ()) -> dict[str, set[str]]:
+    """Built-in defaults, the defaults scenarios declare, and the config's additions.
+
+    Unknown permission names in the config are errors naming the key.
+    """
+    declared = list(declared)
+    known_names = set(CORE_PERMISSIONS) | {d.name for d in declared} | {ALL}
     desired = {name: set(role.permissions) for name, role in BUILTIN_ROLES.items()}
+    for decl in declared:
+        for role in decl.roles:
+            desired.setdefault(role, set()).add(decl.name)
     problems = []
     for name, role in settings.roles.items():
         for index, perm in enumerate(role.permissions):
@@ -42,8 +50,8 @@ def desired_permissions(settings: Settings, known: Iterable[str] = ()) -> dict[s
     return desired
 
 
-def sync_roles(session: Session, settings: Settings, known: Iterable[str] = ()) -> bool:
-    return sync_role_permissions(session, desired_permissions(settings, known))
+def sync_roles(session: Session, settings: Settings, declared: Iterable[PermissionDecl] = ()) -> bool:
+    return sync_role_permissions(session, desired_permissions(settings, declared))
 
 
 def grant_role(

@@ -51,8 +51,12 @@ class PolicyChange(SQLModel, table=True):
     at: datetime = Field(default_factory=utcnow)
 
 
+_LATEST_CHANGE = select(func.coalesce(func.max(PolicyChange.id), 0))
+
+
 def latest_change(session: Session) -> int:
-    return session.exec(select(func.coalesce(func.max(PolicyChange.id), 0))).one()
+    """The newest policy change; asked on every request, so the statement is built once."""
+    return session.execute(_LATEST_CHANGE).scalar_one()
 
 
 def changed_users_since(session: Session, change_id: int) -> set[str]:

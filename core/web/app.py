@@ -1,8 +1,8 @@
 """The application factory: one FastAPI app per settings object.
 
-Start-up brings the roles' permissions in line with config (a diff, not a
-rewrite) and refuses to serve a database whose migrations are behind the
-code: ``jiceng db upgrade`` first, never ``create_all``.
+Building the app loads the scenarios and refuses a config whose ``[towns]``
+do not fit them; start-up brings the roles' permissions in line with the
+defaults, the scenarios' declarations and config (a diff, not a rewrite).
 """
 
 from __future__ import annotations
@@ -17,25 +17,33 @@ from sqlmodel import Session
 from starlette.middleware.sessions import SessionMiddleware
 
 from jiceng.core import __version__
-from jiceng.core.config import Settings
+from jiceng.core.config import ConfigError, Settings
 from jiceng.core.db import make_engine
 from jiceng.core.permissions.checker import Authorizer
 from jiceng.core.permissions.service import sync_roles
+from jiceng.core.plugin_host import PluginHost
 from jiceng.core.web import errors
 from jiceng.core.web.locale import LocaleMiddleware
-from jiceng.core.web.routes import areas, auth, grants, health, me, portal
+from jiceng.core.web.routes import admin_scenarios, areas, auth, grants, health, me, portal
+from jiceng.core.web.scenario_mount import mount_scenarios
 from jiceng.core.web.templating import make_environment
 
 STATIC = Path(__file__).with_name("static")
 
 
-def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
+def create_app(settings: Settings, engine: Engine | None = None, host: PluginHost | None = None) -> FastAPI:
+    """The app for ``settings``; tests pass their own engine and a host with the scenarios they need."""
     engine = engine or make_engine(settings.database_url)
+    host = host or PluginHost.load(settings)
+    problems = host.check_config(settings)
+    if problems:
+        raise ConfigError(None, problems)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):  # type: ignore[no-untyped-def]
         with Session(engine) as session, session.begin():
-            sync_roles(session, settings)
+            sync_roles(session, settings, host.declared_permissions())
+        host.start()
         yield
 
     app = FastAPI(
@@ -50,6 +58,8 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.authorizer = Authorizer()
     app.state.templates = make_environment()
+    app.state.host = host
+    host.extend_templates(app.state.templates)
 
     security = settings.security
     app.add_middleware(
@@ -62,7 +72,8 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     )
     app.add_middleware(LocaleMiddleware, default=settings.default_locale)
     errors.install(app)
-    for module in (auth, portal, me, areas, grants, health):
+    for module in (auth, portal, me, areas, grants, health, admin_scenarios):
         app.include_router(module.router)
+    mount_scenarios(app, host)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

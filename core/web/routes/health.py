@@ -1,4 +1,4 @@
-"""``/health``: is the process up and can it reach its database."""
+"""``/health``: is the process up, can it reach its database, and how are the scenarios doing."""
 
 from __future__ import annotations
 

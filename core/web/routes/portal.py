@@ -2,22 +2,65 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from jiceng.core.areas import Area
-from jiceng.core.i18n import normalize_locale
+from jiceng.core.i18n import N_, _, normalize_locale
 from jiceng.core.permissions.catalog import BUILTIN_ROLES
+from jiceng.core.plugin_host import PluginHost
+from jiceng.core.web.context import Caller
 from jiceng.core.web.deps import OptionalCallerDep, SessionDep
 from jiceng.core.web.locale import LANG_COOKIE
 from jiceng.core.web.routes.auth import safe_next
+from jiceng.core.web.scenario_mount import caller_towns
 from jiceng.core.web.templating import render
+from jiceng.plugins.manifest import Manifest, Platform
+from jiceng.plugins.registrations import DashboardCard
 
 router = APIRouter(include_in_schema=False)
 
 #: The home page's groups: the four platforms, then the command centre and the grid.
-GROUPS = ("party_building", "economy_ecology", "safety_rule_of_law", "public_services", "command_centre", "grid")
+GROUPS = {
+    Platform.party_building: N_("Party building"),
+    Platform.economy_ecology: N_("Economy and ecology"),
+    Platform.safety_rule_of_law: N_("Safety and rule of law"),
+    Platform.public_services: N_("Public services"),
+    Platform.command_centre: N_("Command centre"),
+    Platform.grid: N_("Grid"),
+}
+
+
+@dataclass
+class TownHome:
+    """One of the caller's towns on the home page: its scenarios by group, and the dashboard cards."""
+
+    town: Area
+    groups: list[tuple[str, list[Manifest]]]
+    cards: list[DashboardCard]
+
+
+def town_home(host: PluginHost, caller: Caller, town: Area, session: Session, request: Request) -> TownHome:
+    context, state = host.town_context(town=town, caller=caller, session=session, request=request)
+    usable = [
+        s.manifest
+        for sid, s in host.scenarios.items()
+        if sid in state.enabled and caller.grants.reaches(s.manifest.access, town.path)
+    ]
+    groups = [
+        (_(label), sorted((m for m in usable if m.platform == platform), key=lambda m: m.id))
+        for platform, label in GROUPS.items()
+    ]
+    cards = [
+        card
+        for batch in host.hooks(state).dashboard_cards(context=context)
+        for card in batch or ()
+        if isinstance(card, DashboardCard)
+    ]
+    return TownHome(town, [(label, ms) for label, ms in groups if ms], cards)
 
 
 @router.get("/")
@@ -34,7 +77,10 @@ def home(request: Request, caller: OptionalCallerDep, session: SessionDep) -> Re
         }
         for g in caller.grants.grants
     ]
-    return render(request, "home.html", {"roles": roles, "groups": GROUPS, "scenarios": {}})
+    host: PluginHost = request.app.state.host
+    towns = [t for t in (session.get(Area, code) for code in caller_towns(caller)) if t is not None]
+    homes = [town_home(host, caller, town, session, request) for town in towns]
+    return render(request, "home.html", {"roles": roles, "homes": homes})
 
 
 @router.get("/lang/{locale}")

@@ -1,0 +1,167 @@
+"""The host side of the plugin contract: load scenarios, check their config, mount them, call them per town.
+
+The core's own contributions to hooks live in :mod:`jiceng.core.defaults`,
+registered like a scenario but enabled everywhere (Datasette's default plugins).
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PrefixLoader
+from pydantic import BaseModel, ValidationError
+from sqlmodel import Session
+
+from jiceng.core import __version__
+from jiceng.core.areas import Area
+from jiceng.core.config import Settings
+from jiceng.core.enablement import Enablement, TownState
+from jiceng.core.errors import FieldError, describe_pydantic
+from jiceng.core.i18n import N_, both
+from jiceng.core.scenario_context import AreaInfo, ScenarioContext, TownContext
+from jiceng.core.web.context import Caller
+from jiceng.plugins.loader import Candidate, Scenario, bundled, installed, vet
+from jiceng.plugins.manager import ScenarioManager
+from jiceng.plugins.manifest import Manifest, PermissionDecl
+
+log = logging.getLogger("jiceng.host")
+
+BUNDLED = ("jiceng.scenarios.notices",)
+DEFAULTS = "jiceng.core.defaults"
+
+REFUSAL_MESSAGES = {
+    "import_failed": N_("Scenario {name} could not be imported: {detail}"),
+    "no_manifest": N_("Scenario {name} has no manifest."),
+    "invalid_manifest": N_("Scenario {name} has an invalid manifest: {detail}"),
+    "duplicate": N_("Scenario {name} is installed twice ({source} and {other}); the second was refused."),
+    "incompatible": N_("Scenario {name} needs jiceng {requires}, but this is jiceng {version}."),
+    "async_hook": N_("Scenario {name} was refused: {detail}"),
+    "unknown_hook": N_("Scenario {name} was refused: {detail}"),
+    "bad_hook": N_("Scenario {name} was refused: {detail}"),
+    "blocked": N_("Scenario {name} is blocked by JICENG_BLOCK_SCENARIOS."),
+}
+
+
+@dataclass
+class PluginHost:
+    manager: ScenarioManager
+    enablement: Enablement
+    _settings_cache: dict[tuple[str, str], BaseModel | None] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, settings: Settings, *, candidates: Iterable[Candidate] | None = None) -> PluginHost:
+        """Vet and register every scenario (bundled and installed, unless ``candidates`` is given)."""
+        found = list(candidates) if candidates is not None else bundled(BUNDLED) + installed()
+        scenarios, refused = vet(found, __version__)
+        manager = ScenarioManager()
+        manager.register_all(scenarios, refused)
+        manager.register_default("core", importlib.import_module(DEFAULTS))
+        return cls(manager, Enablement(settings))
+
+    @property
+    def scenarios(self) -> dict[str, Scenario]:
+        return self.manager.scenarios
+
+    def manifest(self, scenario_id: str) -> Manifest | None:
+        scenario = self.scenarios.get(scenario_id)
+        return scenario.manifest if scenario else None
+
+    def declared_permissions(self) -> list[PermissionDecl]:
+        return [p for s in self.scenarios.values() for p in s.manifest.permissions]
+
+    def version_locations(self) -> list[Path]:
+        return [s.manifest.migrations for s in self.scenarios.values() if s.manifest.migrations]
+
+    def refusal_messages(self) -> list[tuple[str, str]]:
+        """Each refused scenario's reason, in Chinese and English."""
+        return [both(REFUSAL_MESSAGES[r.code], name=r.name, detail=r.detail, **r.params) for r in self.manager.refused]
+
+    def check_config(self, settings: Settings) -> list[FieldError]:
+        """Every problem with ``[towns]``: unknown scenarios and settings that fail a scenario's model."""
+        problems: list[FieldError] = []
+        for code, town in settings.towns.items():
+            base = f'towns."{code}"'
+            for key in ("scenarios", "exclude"):
+                for i, sid in enumerate(getattr(town, key)):
+                    if sid not in self.scenarios:
+                        problems.append(
+                            FieldError(
+                                f"{base}.{key}[{i}]",
+                                *both("No scenario {id} is installed (or it was refused).", id=sid),
+                            )
+                        )
+            for sid, values in town.settings.items():
+                manifest = self.manifest(sid)
+                if manifest is None:
+                    problems.append(
+                        FieldError(
+                            f"{base}.settings.{sid}",
+                            *both("No scenario {id} is installed (or it was refused).", id=sid),
+                        )
+                    )
+                    continue
+                problems += self.settings_problems(manifest, values, f"{base}.settings.{sid}")
+        return problems
+
+    def settings_problems(self, manifest: Manifest, values: dict[str, object], prefix: str) -> list[FieldError]:
+        if manifest.settings is None:
+            return [FieldError(prefix, *both("Scenario {id} has no settings.", id=manifest.id))] if values else []
+        try:
+            manifest.settings.model_validate(values)
+        except ValidationError as exc:
+            return [FieldError(f"{prefix}.{p.field}", p.message, p.message_en) for p in describe_pydantic(exc.errors())]
+        return []
+
+    def settings_for(self, scenario_id: str, state: TownState) -> BaseModel | None:
+        manifest = self.manifest(scenario_id)
+        if manifest is None or manifest.settings is None:
+            return None
+        values = state.settings.get(scenario_id, {})
+        key = (scenario_id, repr(sorted(values.items())))
+        if key not in self._settings_cache:
+            self._settings_cache[key] = manifest.settings.model_validate(values)
+        return self._settings_cache[key]
+
+    def town_context(
+        self, *, town: Area, caller: Caller | None, session: Session, request: Request | None = None
+    ) -> tuple[TownContext, TownState]:
+        """The caller in ``town``, with the town's state; hooks narrow it per scenario through ``bind_scenario``."""
+        self.enablement.refresh(session)
+        state = self.enablement.for_town(town.path)
+
+        def binder(scenario_id: str, base: TownContext) -> ScenarioContext | None:
+            manifest = self.manifest(scenario_id)
+            if manifest is None:
+                return None
+            return ScenarioContext(
+                base.town,
+                base.caller,
+                base.session,
+                base.request,
+                manifest=manifest,
+                settings=self.settings_for(scenario_id, state),
+            )
+
+        info = AreaInfo(town.code, town.name, town.level, town.path)
+        return TownContext(info, caller, session, request, binder), state
+
+    def hooks(self, state: TownState) -> Any:
+        """Hook callers reaching only the scenarios enabled in this town (plus the core's defaults)."""
+        return self.manager.hooks_for(state.enabled)
+
+    def extend_templates(self, env: Environment) -> None:
+        """Scenario templates are namespaced: ``{id}/page.html``; they may extend the portal's ``base.html``."""
+        prefixed = {
+            s.id: FileSystemLoader(s.manifest.templates) for s in self.scenarios.values() if s.manifest.templates
+        }
+        assert isinstance(env.loader, ChoiceLoader)
+        env.loader = ChoiceLoader([*env.loader.loaders, PrefixLoader(prefixed)])
+
+    def start(self) -> None:
+        self.manager.per_scenario("startup")

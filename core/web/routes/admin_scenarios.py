@@ -1,0 +1,136 @@
+"""Switching scenarios on and off per town: the admin page and its API.
+
+A town administrator sees every installed scenario with its health, the
+towns that use it, and the personal data it declares and why; enabling one
+for a town is recorded (who, when) and takes effect on the next request.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+from pydantic import BaseModel, Field
+from sqlmodel import Session
+
+from jiceng.core import audit
+from jiceng.core.areas import Area, AreaLevel, get_area
+from jiceng.core.enablement import record_change
+from jiceng.core.errors import bad_request, not_found, unauthorized
+from jiceng.core.plugin_host import PluginHost
+from jiceng.core.web.context import Caller
+from jiceng.core.web.deps import CallerDep, OptionalCallerDep, SessionDep, client_address
+from jiceng.core.web.scenario_mount import caller_towns
+from jiceng.core.web.templating import render
+
+router = APIRouter(tags=["scenarios"])
+PERM = "scenarios:manage"
+
+
+class SwitchIn(BaseModel):
+    town: str = Field(min_length=12, max_length=12)
+    enabled: bool
+    settings: dict[str, Any] | None = None
+
+
+class SwitchOut(BaseModel):
+    scenario: str
+    town: str
+    enabled: bool
+
+
+def switch_scenario(
+    session: Session,
+    host: PluginHost,
+    caller: Caller,
+    *,
+    scenario_id: str,
+    town_code: str,
+    enabled: bool,
+    settings: dict[str, Any] | None,
+    address: str,
+) -> None:
+    """Check and record one switch, with its audit entry, in the request's transaction."""
+    manifest = host.manifest(scenario_id)
+    if manifest is None:
+        raise not_found("No scenario {id} is installed (or it was refused).", id=scenario_id)
+    town = get_area(session, town_code)
+    if town.level != AreaLevel.town:
+        raise bad_request("Scenarios are switched per town; {code} is not a town.", code=town_code)
+    caller.require(PERM, town.path)
+    if settings is not None:
+        problems = host.settings_problems(manifest, settings, "settings")
+        if problems:
+            raise bad_request("Some fields are not valid.", fields=problems)
+    record_change(
+        session, area_code=town.code, scenario_id=scenario_id, enabled=enabled, actor=caller.username, settings=settings
+    )
+    audit.record(
+        session,
+        actor=caller.username,
+        action="scenario.enable" if enabled else "scenario.disable",
+        target_type="scenario",
+        target_id=scenario_id,
+        address=address,
+        detail={"town": town.code, "settings": settings or {}},
+    )
+
+
+@router.post("/api/scenarios/{scenario_id}/switch", response_model=SwitchOut)
+def switch(scenario_id: str, body: SwitchIn, request: Request, caller: CallerDep, session: SessionDep) -> SwitchOut:
+    switch_scenario(
+        session,
+        request.app.state.host,
+        caller,
+        scenario_id=scenario_id,
+        town_code=body.town,
+        enabled=body.enabled,
+        settings=body.settings,
+        address=client_address(request),
+    )
+    session.commit()
+    return SwitchOut(scenario=scenario_id, town=body.town, enabled=body.enabled)
+
+
+@router.get("/admin/scenarios", include_in_schema=False)
+def admin_page(request: Request, caller: OptionalCallerDep, session: SessionDep) -> Response:
+    if caller is None:
+        return RedirectResponse("/login?next=/admin/scenarios", status_code=303)
+    caller.require(PERM)
+    request.state.caller = caller
+    host: PluginHost = request.app.state.host
+    towns = [session.get(Area, code) for code in caller_towns(caller)]
+    towns = [t for t in towns if t is not None and caller.grants.allows(PERM, t.path)]
+    host.enablement.refresh(session)
+    states = {t.code: host.enablement.for_town(t.path) for t in towns}
+    return render(
+        request,
+        "admin_scenarios.html",
+        {"scenarios": list(host.scenarios.values()), "towns": towns, "states": states, "host": host},
+    )
+
+
+@router.post("/admin/scenarios/{scenario_id}", include_in_schema=False)
+def admin_switch(
+    scenario_id: str,
+    request: Request,
+    caller: OptionalCallerDep,
+    session: SessionDep,
+    town: Annotated[str, Form(max_length=12)],
+    enabled: Annotated[bool, Form()],
+) -> Response:
+    if caller is None:
+        raise unauthorized()
+    switch_scenario(
+        session,
+        request.app.state.host,
+        caller,
+        scenario_id=scenario_id,
+        town_code=town,
+        enabled=enabled,
+        settings=None,
+        address=client_address(request),
+    )
+    session.commit()
+    return RedirectResponse("/admin/scenarios", status_code=303)

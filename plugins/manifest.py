@@ -1,0 +1,156 @@
+"""The scenario manifest: everything declarative about a scenario, validated when it loads.
+
+A scenario module exposes ``manifest = Manifest(...)``; behaviour lives in its
+hook implementations. The platform reads the manifest to check compatibility,
+mount pages, declare permissions and event types, build menus, migrate the
+scenario's tables and show town administrators which personal data it uses.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+from pathlib import Path
+from typing import Literal
+
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.version import InvalidVersion, Version
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+ID_PATTERN = r"^[a-z][a-z0-9_]{1,31}$"
+
+
+class Platform(StrEnum):
+    """Where the portal's home page files the scenario: the four platforms, the command centre, the grid."""
+
+    party_building = "party_building"  # 党建统领
+    economy_ecology = "economy_ecology"  # 经济生态
+    safety_rule_of_law = "safety_rule_of_law"  # 平安法治
+    public_services = "public_services"  # 公共服务
+    command_centre = "command_centre"  # 指挥中心
+    grid = "grid"  # 网格
+
+
+class Kind(StrEnum):
+    party_affairs = "party_affairs"  # 党务
+    government_service = "government_service"  # 政务
+    public_safety = "public_safety"  # 综治
+
+
+class Declared(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class PermissionDecl(Declared):
+    """A permission the scenario defines, named ``{id}:{action}``, and the built-in roles that get it by default."""
+
+    name: str
+    zh: str
+    en: str
+    roles: tuple[str, ...] = ()
+
+
+class EventTypeDecl(Declared):
+    """An event type the scenario adds to the event loop, named ``{id}.{code}``."""
+
+    code: str
+    zh: str
+    en: str
+    category: str = ""
+    deadline_hours: int = Field(72, ge=1)
+
+
+class MenuEntry(Declared):
+    """A link in the portal, relative to ``/s/{id}/``; shown only to callers holding ``permission``."""
+
+    zh: str
+    en: str
+    path: str = ""
+    permission: str | None = None
+
+
+class FieldUse(Declared):
+    """One base-table field the scenario reads or writes, and why (purpose limitation, PIPL art. 6)."""
+
+    table: Literal["person", "house", "organisation"]
+    field: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    access: Literal["read", "write"] = "read"
+    purpose_zh: str = Field(min_length=2)
+    purpose_en: str = Field(min_length=2)
+
+
+class Manifest(Declared):
+    """What a scenario is. ``requires`` is the range of jiceng versions it supports, e.g. ``>=0.3,<0.5``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+
+    id: str = Field(pattern=ID_PATTERN)
+    version: str
+    name_zh: str = Field(min_length=1)
+    name_en: str = Field(min_length=1)
+    description_zh: str = ""
+    description_en: str = ""
+    platform: Platform
+    kind: Kind
+    requires: str
+    access: str = ""
+    permissions: tuple[PermissionDecl, ...] = ()
+    settings: type[BaseModel] | None = None
+    event_types: tuple[EventTypeDecl, ...] = ()
+    menu: tuple[MenuEntry, ...] = ()
+    fields: tuple[FieldUse, ...] = ()
+    templates: Path | None = None
+    static: Path | None = None
+    migrations: Path | None = None
+    tables: tuple[type, ...] = ()
+
+    @field_validator("version")
+    @classmethod
+    def _pep440(cls, value: str) -> str:
+        try:
+            Version(value)
+        except InvalidVersion as exc:
+            raise ValueError(f"not a PEP 440 version: {value!r}") from exc
+        return value
+
+    @field_validator("requires")
+    @classmethod
+    def _specifier(cls, value: str) -> str:
+        try:
+            spec = SpecifierSet(value)
+        except InvalidSpecifier as exc:
+            raise ValueError(f"not a version range: {value!r} (write e.g. '>=0.3,<0.5')") from exc
+        if not any(s.operator in ("<", "<=", "==", "~=") for s in spec):
+            raise ValueError(
+                "state an upper bound too (e.g. '>=0.3,<0.5'), so a future core cannot break the scenario silently"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _names_are_namespaced(self) -> Manifest:
+        prefix = f"{self.id}:"
+        access = self.access or f"{self.id}:use"
+        object.__setattr__(self, "access", access)
+        for perm in self.permissions:
+            if not perm.name.startswith(prefix) or not re.fullmatch(r"[a-z][a-z0-9_]*", perm.name[len(prefix) :]):
+                raise ValueError(f"permission {perm.name!r} must be named '{self.id}:<action>'")
+        if access not in {p.name for p in self.permissions}:
+            raise ValueError(f"the access permission {access!r} must be declared in permissions")
+        for event_type in self.event_types:
+            if not re.fullmatch(rf"{self.id}\.[a-z][a-z0-9_]*", event_type.code):
+                raise ValueError(f"event type {event_type.code!r} must be named '{self.id}.<code>'")
+        for folder in (self.templates, self.static, self.migrations):
+            if folder is not None and not folder.is_dir():
+                raise ValueError(f"folder {folder} does not exist")
+        for table in self.tables:
+            name = getattr(table, "__tablename__", "")
+            if not str(name).startswith(f"{self.id}_"):
+                raise ValueError(f"table {name!r} must be prefixed '{self.id}_'")
+        return self
+
+    def supports(self, host_version: str) -> bool:
+        return SpecifierSet(self.requires).contains(Version(host_version), prereleases=True)
+
+    def declared_fields(self, table: str, access: str = "read") -> frozenset[str]:
+        """Fields of ``table`` declared for ``access`` (a write declaration also allows reading)."""
+        return frozenset(f.field for f in self.fields if f.table == table and (access == "read" or f.access == "write"))
