@@ -16,13 +16,13 @@ from typing import Any
 from fastapi import Request
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PrefixLoader
 from pydantic import BaseModel, ValidationError
-from sqlmodel import Session
+from sqlmodel import Session, select
 
-from jiceng.core import __version__
-from jiceng.core.areas import Area
+from jiceng.core import __version__, audit
+from jiceng.core.areas import Area, AreaLevel
 from jiceng.core.config import Settings
-from jiceng.core.enablement import Enablement, TownState
-from jiceng.core.errors import FieldError, describe_pydantic
+from jiceng.core.enablement import Enablement, TownState, record_change
+from jiceng.core.errors import FieldError, bad_request, describe_pydantic, not_found
 from jiceng.core.i18n import N_, both
 from jiceng.core.scenario_context import AreaInfo, ScenarioContext, TownContext
 from jiceng.core.web.context import Caller
@@ -151,12 +151,52 @@ class PluginHost:
         info = AreaInfo(town.code, town.name, town.level, town.path)
         return TownContext(info, caller, session, request, binder), state
 
+    def switch(
+        self,
+        session: Session,
+        *,
+        scenario_id: str,
+        town: Area,
+        enabled: bool,
+        actor: str,
+        settings: dict[str, Any] | None = None,
+        address: str = "",
+    ) -> None:
+        """Record one switch at a town, with its audit entry, in the caller's transaction (permission checked by the caller)."""
+        manifest = self.manifest(scenario_id)
+        if manifest is None:
+            raise not_found("No scenario {id} is installed (or it was refused).", id=scenario_id)
+        if town.level != AreaLevel.town:
+            raise bad_request("Scenarios are switched per town; {code} is not a town.", code=town.code)
+        if settings is not None:
+            problems = self.settings_problems(manifest, settings, "settings")
+            if problems:
+                raise bad_request("Some fields are not valid.", fields=problems)
+        record_change(
+            session, area_code=town.code, scenario_id=scenario_id, enabled=enabled, actor=actor, settings=settings
+        )
+        audit.record(
+            session,
+            actor=actor,
+            action="scenario.enable" if enabled else "scenario.disable",
+            target_type="scenario",
+            target_id=scenario_id,
+            address=address,
+            detail={"town": town.code, "settings": settings or {}},
+        )
+
+    def towns_enabling(self, session: Session, scenario_id: str) -> list[str]:
+        """Codes of the towns where ``scenario_id`` is on."""
+        self.enablement.refresh(session)
+        towns = session.exec(select(Area.code, Area.path).where(Area.level == AreaLevel.town)).all()
+        return [code for code, path in towns if scenario_id in self.enablement.for_town(path).enabled]
+
     def hooks(self, state: TownState) -> Any:
         """Hook callers reaching only the scenarios enabled in this town (plus the core's defaults)."""
         return self.manager.hooks_for(state.enabled)
 
     def extend_templates(self, env: Environment) -> None:
-        """Scenario templates are namespaced: ``{id}/page.html``; they may extend the portal's ``base.html``."""
+        """A scenario's ``templates`` folder is served as ``{id}/…`` (``templates/index.html`` is ``{id}/index.html``); its templates may extend the portal's ``base.html``."""
         prefixed = {
             s.id: FileSystemLoader(s.manifest.templates) for s in self.scenarios.values() if s.manifest.templates
         }

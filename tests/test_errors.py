@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.testclient import TestClient
 
-from tests.utils.factories import TOWN_A
+from jiceng.core.sample_world import TOWN_A
 
 
 def assert_shape(body: dict, code: str) -> None:

@@ -7,8 +7,8 @@ from sqlmodel import Session, select
 
 from jiceng.core.audit import AuditEntry
 from jiceng.core.db import transaction
+from jiceng.core.sample_world import PASSWORD, TOWN_A
 from jiceng.core.users import ApiToken, User, get_user, issue_token, revoke_tokens
-from tests.utils.factories import PASSWORD, TOWN_A
 
 
 def test_passwords_are_argon2_hashes(user_with_role, engine):

@@ -10,7 +10,7 @@ from jiceng.core.db import transaction
 from jiceng.core.permissions.checker import Authorizer
 from jiceng.core.permissions.service import grant_role, revoke_role
 from jiceng.core.permissions.store import build_enforcer
-from tests.utils.factories import COMMUNITY_A1, GRID_A1, GRID_B1, TOWN_A, TOWN_B, TREE
+from jiceng.core.sample_world import COMMUNITY_A1, GRID_A1, GRID_B1, TOWN_A, TOWN_B, TREE
 
 
 def test_town_admin_reads_own_town_and_gets_403_for_sibling(user_with_role, login):

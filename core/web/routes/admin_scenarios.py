@@ -14,10 +14,8 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, Field
 from sqlmodel import Session
 
-from jiceng.core import audit
-from jiceng.core.areas import Area, AreaLevel, get_area
-from jiceng.core.enablement import record_change
-from jiceng.core.errors import bad_request, not_found, unauthorized
+from jiceng.core.areas import Area, get_area
+from jiceng.core.errors import unauthorized
 from jiceng.core.plugin_host import PluginHost
 from jiceng.core.web.context import Caller
 from jiceng.core.web.deps import CallerDep, OptionalCallerDep, SessionDep, client_address
@@ -51,29 +49,17 @@ def switch_scenario(
     settings: dict[str, Any] | None,
     address: str,
 ) -> None:
-    """Check and record one switch, with its audit entry, in the request's transaction."""
-    manifest = host.manifest(scenario_id)
-    if manifest is None:
-        raise not_found("No scenario {id} is installed (or it was refused).", id=scenario_id)
+    """The caller must hold ``scenarios:manage`` at the town."""
     town = get_area(session, town_code)
-    if town.level != AreaLevel.town:
-        raise bad_request("Scenarios are switched per town; {code} is not a town.", code=town_code)
     caller.require(PERM, town.path)
-    if settings is not None:
-        problems = host.settings_problems(manifest, settings, "settings")
-        if problems:
-            raise bad_request("Some fields are not valid.", fields=problems)
-    record_change(
-        session, area_code=town.code, scenario_id=scenario_id, enabled=enabled, actor=caller.username, settings=settings
-    )
-    audit.record(
+    host.switch(
         session,
+        scenario_id=scenario_id,
+        town=town,
+        enabled=enabled,
         actor=caller.username,
-        action="scenario.enable" if enabled else "scenario.disable",
-        target_type="scenario",
-        target_id=scenario_id,
+        settings=settings,
         address=address,
-        detail={"town": town.code, "settings": settings or {}},
     )
 
 

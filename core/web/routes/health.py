@@ -21,8 +21,18 @@ def health(request: Request) -> JSONResponse:
             session.exec(text("SELECT 1"))  # type: ignore[call-overload]
     except SQLAlchemyError:
         database = "unreachable"
-    ok = database == "ok"
-    return JSONResponse(
-        {"status": "ok" if ok else "degraded", "version": __version__, "database": database},
-        status_code=200 if ok else 503,
-    )
+    host = request.app.state.host
+    scenarios = {
+        sid: {"status": h.status, "failures": h.failures, "last_error": h.last_error, "last_hook": h.last_hook}
+        for sid, h in host.manager.health.items()
+    }
+    refused = [{"name": r.name, "code": r.code, "detail": r.detail} for r in host.manager.refused]
+    degraded = database != "ok" or any(s["status"] != "ok" for s in scenarios.values())
+    body = {
+        "status": "degraded" if degraded else "ok",
+        "version": __version__,
+        "database": database,
+        "scenarios": scenarios,
+        "refused": refused,
+    }
+    return JSONResponse(body, status_code=200 if database == "ok" else 503)

@@ -1,0 +1,259 @@
+"""Scenarios at run time: per-town enablement, guarded routes, isolation of failures and data, purpose limitation."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from fastapi import APIRouter
+from fastapi.testclient import TestClient
+from pydantic import BaseModel
+
+from jiceng.core.config import Settings, TownScenarios
+from jiceng.core.db import transaction
+from jiceng.core.plugin_host import PluginHost
+from jiceng.core.sample_world import DISTRICT, PASSWORD, TOWN_A, TOWN_B, make_world
+from jiceng.core.web.app import create_app
+from jiceng.sdk import FieldUse, ScenarioContextDep, ScenarioRoutes, hookimpl
+from tests.scenario_kit import candidate, card_hook, module, page_hook
+
+
+class GreetingSettings(BaseModel):
+    model_config = {"extra": "forbid"}
+    greeting: str = "你好"
+
+
+@pytest.fixture
+def platform(engine, database_url) -> Callable[..., Callable[..., TestClient]]:
+    """``platform(modules, towns)`` builds the app and returns ``login(username)`` for it."""
+    opened: list[TestClient] = []
+
+    def build(modules: list[Any], towns: dict[str, TownScenarios]) -> Callable[..., TestClient]:
+        settings = Settings(environment="development", secret_key="s" * 40, database_url=database_url, towns=towns)
+        host = PluginHost.load(settings, candidates=[candidate(m) for m in modules])
+        app = create_app(settings, engine, host=host)
+        with transaction(engine) as s:
+            make_world(s, settings)
+
+        def login(username: str | None = None) -> TestClient:
+            client = TestClient(app)
+            client.__enter__()
+            opened.append(client)
+            if username:
+                assert (
+                    client.post(
+                        "/login", data={"username": username, "password": PASSWORD}, follow_redirects=False
+                    ).status_code
+                    == 303
+                )
+            return client
+
+        login.app = app  # type: ignore[attr-defined]
+        return login
+
+    yield build
+    for client in opened:
+        client.__exit__(None, None, None)
+
+
+def test_pages_and_api_answer_only_in_towns_that_enable_them(platform):
+    login = platform(
+        [module("hello", hooks={"routes": page_hook("hello")})], {TOWN_A: TownScenarios(scenarios=["hello"])}
+    )
+    admin = login("admin")
+    assert admin.get("/s/hello/", params={"town": TOWN_A}).text == "<p>hello in 解放碑街道</p>"
+    assert admin.get("/api/s/hello/whoami", params={"town": TOWN_A}).json()["town"] == TOWN_A
+    assert admin.get("/s/hello/", params={"town": TOWN_B}).status_code == 404
+    assert admin.get("/api/s/hello/whoami", params={"town": TOWN_B}).status_code == 404
+    assert login().get("/api/s/hello/whoami", params={"town": TOWN_A}).status_code == 401
+    worker = login("grid_worker")
+    assert worker.get("/api/s/hello/whoami").json() == {
+        "scenario": "hello",
+        "town": TOWN_A,
+        "user": "grid_worker",
+        "settings": None,
+    }
+    assert login("resident").get("/s/hello/", params={"town": TOWN_A}).status_code == 403
+    assert login("grid_worker_b").get("/s/hello/", params={"town": TOWN_B}).status_code == 404
+
+
+def test_enabling_at_a_district_reaches_its_towns_unless_one_opts_out(platform):
+    login = platform(
+        [module("wide", hooks={"routes": page_hook("wide")})],
+        {DISTRICT: TownScenarios(scenarios=["wide"]), TOWN_B: TownScenarios(exclude=["wide"])},
+    )
+    leader = login("leader")
+    assert leader.get("/s/wide/", params={"town": TOWN_A}).status_code == 200
+    assert leader.get("/s/wide/", params={"town": TOWN_B}).status_code == 404
+
+
+def test_switching_on_takes_effect_without_restart_and_is_audited(platform, engine):
+    login = platform([module("later", hooks={"routes": page_hook("later")})], {})
+    admin = login("town_admin")
+    assert admin.get("/s/later/", params={"town": TOWN_A}).status_code == 404
+    switched = admin.post("/api/scenarios/later/switch", json={"town": TOWN_A, "enabled": True})
+    assert switched.status_code == 200
+    assert admin.get("/s/later/", params={"town": TOWN_A}).status_code == 200
+    assert admin.post("/api/scenarios/later/switch", json={"town": TOWN_B, "enabled": True}).status_code == 403
+    assert admin.post("/api/scenarios/later/switch", json={"town": TOWN_A, "enabled": False}).status_code == 200
+    assert admin.get("/s/later/", params={"town": TOWN_A}).status_code == 404
+    from sqlmodel import Session, select
+
+    from jiceng.core.audit import AuditEntry
+
+    with Session(engine) as s:
+        actions = s.exec(select(AuditEntry.action).where(AuditEntry.target_id == "later")).all()
+    assert actions == ["scenario.enable", "scenario.disable"]
+
+
+def test_settings_reach_the_scenario_and_bad_ones_are_refused(platform):
+    hooks = {"routes": page_hook("greet")}
+    login = platform(
+        [module("greet", hooks=hooks, settings=GreetingSettings)],
+        {TOWN_A: TownScenarios(scenarios=["greet"], settings={"greet": {"greeting": "早上好"}})},
+    )
+    admin = login("town_admin")
+    assert admin.get("/api/s/greet/whoami").json()["settings"] == {"greeting": "早上好"}
+    bad = admin.post(
+        "/api/scenarios/greet/switch", json={"town": TOWN_A, "enabled": True, "settings": {"greting": "hi"}}
+    )
+    assert bad.status_code == 422
+    assert bad.json()["error"]["fields"][0]["field"] == "settings.greting"
+
+
+def test_a_raising_hook_degrades_its_scenario_only(platform):
+    @hookimpl
+    def dashboard_cards(context: Any) -> list[Any]:
+        raise RuntimeError("database of a vendor is down")
+
+    login = platform(
+        [
+            module("flaky", hooks={"dashboard_cards": dashboard_cards}),
+            module("steady", hooks={"dashboard_cards": card_hook("稳定卡片")}),
+        ],
+        {TOWN_A: TownScenarios(scenarios=["flaky", "steady"])},
+    )
+    client = login("town_admin")
+    home = client.get("/")
+    assert home.status_code == 200
+    assert "稳定卡片" in home.text
+    health = client.get("/health").json()
+    assert health["status"] == "degraded"
+    assert health["scenarios"]["flaky"]["status"] == "degraded"
+    assert health["scenarios"]["flaky"]["failures"] == 1
+    assert "vendor is down" in health["scenarios"]["flaky"]["last_error"]
+    assert health["scenarios"]["steady"]["status"] == "ok"
+
+
+def test_a_hook_call_for_a_town_reaches_only_its_scenarios(platform):
+    login = platform(
+        [
+            module("only_a", hooks={"dashboard_cards": card_hook("甲镇卡片")}),
+            module("both", hooks={"dashboard_cards": card_hook("两镇卡片")}),
+        ],
+        {TOWN_A: TownScenarios(scenarios=["only_a", "both"]), TOWN_B: TownScenarios(scenarios=["both"])},
+    )
+    b_home = login("town_admin_b").get("/").text
+    assert "两镇卡片" in b_home and "甲镇卡片" not in b_home
+    a_home = login("town_admin").get("/").text
+    assert "两镇卡片" in a_home and "甲镇卡片" in a_home
+
+
+def test_purpose_limitation_names_the_undeclared_field(platform):
+    api = APIRouter()
+
+    @api.get("/people")
+    def people(ctx: ScenarioContextDep) -> dict[str, bool]:
+        ctx.check_fields("person", ["name", "phone"])
+        return {"ok": True}
+
+    @hookimpl
+    def routes() -> ScenarioRoutes:
+        return ScenarioRoutes(api=api)
+
+    fields = (FieldUse(table="person", field="name", purpose_zh="核对姓名", purpose_en="check names"),)
+    login = platform(
+        [module("census", hooks={"routes": routes}, fields=fields)], {TOWN_A: TownScenarios(scenarios=["census"])}
+    )
+    response = login("town_admin").get("/api/s/census/people")
+    assert response.status_code == 403
+    error = response.json()["error"]
+    assert error["code"] == "undeclared_field"
+    assert error["message_en"] == "Scenario census did not declare the field person.phone for read in its manifest."
+    assert "person.phone" in error["message"]
+
+
+def test_a_scenario_cannot_reach_tables_that_are_not_its_own(platform):
+    from jiceng.core.users import User
+
+    api = APIRouter()
+
+    @api.get("/users")
+    def users(ctx: ScenarioContextDep) -> int:
+        return len(ctx.store.select(User))
+
+    @hookimpl
+    def routes() -> ScenarioRoutes:
+        return ScenarioRoutes(api=api)
+
+    login = platform([module("nosy", hooks={"routes": routes})], {TOWN_A: TownScenarios(scenarios=["nosy"])})
+    response = login("town_admin").get("/api/s/nosy/users")
+    assert response.status_code == 403
+    assert "user_account" in response.json()["error"]["message_en"]
+
+
+def test_hooks_get_only_their_own_settings(platform):
+    seen: dict[str, Any] = {}
+
+    def spy(sid: str) -> Any:
+        @hookimpl
+        def dashboard_cards(context: Any) -> list[Any]:
+            seen[sid] = (context.scenario_id, context.settings)
+            return []
+
+        return dashboard_cards
+
+    login = platform(
+        [
+            module("one", hooks={"dashboard_cards": spy("one")}, settings=GreetingSettings),
+            module("two", hooks={"dashboard_cards": spy("two")}),
+        ],
+        {TOWN_A: TownScenarios(scenarios=["one", "two"], settings={"one": {"greeting": "秘密"}})},
+    )
+    login("town_admin").get("/")
+    assert seen["one"] == ("one", GreetingSettings(greeting="秘密"))
+    assert seen["two"] == ("two", None)
+
+
+def test_admin_page_lists_scenarios_with_their_personal_data(platform):
+    fields = (FieldUse(table="person", field="phone", purpose_zh="通知居民", purpose_en="notify residents"),)
+    login = platform([module("notify", fields=fields)], {})
+    page = login("town_admin").get("/admin/scenarios")
+    assert page.status_code == 200
+    assert "person.phone" in page.text and "通知居民" in page.text
+    assert login("grid_worker").get("/admin/scenarios").status_code == 403
+
+
+def test_the_notices_scenario(engine, database_url):
+    settings = Settings(
+        environment="development",
+        secret_key="s" * 40,
+        database_url=database_url,
+        towns={TOWN_A: TownScenarios(scenarios=["notices"], settings={"notices": {"signature": "解放碑街道办事处"}})},
+    )
+    app = create_app(settings, engine)
+    with transaction(engine) as s:
+        make_world(s, settings)
+    with TestClient(app) as dispatcher, TestClient(app) as resident:
+        dispatcher.post("/login", data={"username": "dispatcher", "password": PASSWORD})
+        resident.post("/login", data={"username": "resident", "password": PASSWORD})
+        made = dispatcher.post("/api/s/notices/notices", json={"title": "停水通知", "body": "明日 9:00–12:00 停水。"})
+        assert made.status_code == 201
+        assert made.json()["body"].endswith("解放碑街道办事处")
+        assert resident.post("/api/s/notices/notices", json={"title": "x", "body": "y"}).status_code == 403
+        page = resident.get("/s/notices/")
+        assert page.status_code == 200 and "停水通知" in page.text
+        too_long = dispatcher.post("/api/s/notices/notices", json={"title": "长", "body": "字" * 2001})
+        assert too_long.status_code == 422 and too_long.json()["error"]["message"] == "通知正文不能超过 2000 个字符。"
+        assert dispatcher.get("/static/s/notices/notices.css").status_code == 200

@@ -1,1 +1,0 @@
-"""Factories for tests: a small area tree and users holding roles."""
