@@ -21,7 +21,7 @@ from rich.table import Table
 from .common import Report, fmt_us
 
 #: Benchmark name → module; each module has ``run(console) -> Report``.
-BENCHMARKS = {"permissions": "bench.permissions"}
+BENCHMARKS = {"permissions": "bench.permissions", "plugins": "bench.plugins"}
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "performance.md"
 DOC_HEADER = """\

@@ -1,7 +1,5 @@
 """The hooks a scenario may implement. Each docstring is the reference a vendor reads.
 
-Conventions, for every hook:
-
 * Implementations are plain ``def`` functions. ``async def`` is refused at
   start-up: pluggy would hand back an un-awaited coroutine, which for a
   first-result hook even counts as an answer.
@@ -49,7 +47,9 @@ def route_event(event: Any, context: Any) -> str | None:
 
     Return a department code, or ``None`` to let the next scenario (and in the
     end the town's dispatch rules) decide. The first non-``None`` answer wins;
-    the dispatcher may still override it.
+    the dispatcher may still override it. Called by the event loop, which
+    arrives in a later release; the signature is fixed now so scenarios can
+    be written against it.
     """
 
 
@@ -58,6 +58,7 @@ def event_changed(event: Any, change: Any, context: Any) -> None:
     """Notified after an event changes state (``change.transition``, ``change.actor``, ``change.note``).
 
     Runs after the change is committed; what you do here cannot undo it.
+    Called by the event loop, which arrives in a later release.
     """
 
 
@@ -67,7 +68,8 @@ def record_changed(record: Any, changes: Any, context: Any) -> None:
 
     ``changes`` lists ``(field, old, new, source)``; only the fields the
     scenario declared in its manifest are included, personal fields masked
-    unless declared for reading.
+    unless declared for reading. Called by the three base tables, which
+    arrive in a later release.
     """
 
 

@@ -60,3 +60,34 @@ def _chongqing() -> str:
     from jiceng.core.demo import CHONGQING
 
     return str(CHONGQING)
+
+
+def test_scenario_commands(engine, cli):
+    from jiceng.core.db import transaction
+    from jiceng.core.sample_world import TOWN_A, make_tree
+
+    with transaction(engine) as s:
+        make_tree(s)
+    listed = cli("scenarios", "list")
+    assert listed.exit_code == 0 and "notices" in listed.output
+    shown = cli("scenarios", "show", "notices")
+    assert shown.exit_code == 0
+    assert "notices:publish" in shown.output and "signature" in shown.output
+    assert cli("scenarios", "show", "nosuch").exit_code == 1
+
+    enabled = cli("scenarios", "enable", "notices", "--town", TOWN_A, "--settings", '{"signature": "街道办"}')
+    assert enabled.exit_code == 0, enabled.output
+    assert TOWN_A in cli("scenarios", "list").output
+    bad = cli("scenarios", "enable", "notices", "--town", TOWN_A, "--settings", '{"max_length": 1}')
+    assert bad.exit_code == 1 and "settings.max_length" in bad.output
+    assert cli("scenarios", "enable", "notices", "--town", "500103003001").exit_code == 1  # a community, not a town
+    assert cli("scenarios", "disable", "notices", "--town", TOWN_A).exit_code == 0
+    assert TOWN_A not in cli("scenarios", "list").output
+
+
+def test_plugin_check_on_the_bundled_scenario(cli):
+    result = cli("plugin", "check", "notices")
+    assert result.exit_code == 0, result.output
+    assert "✗" not in result.output
+    missing = cli("plugin", "check", "no_such_scenario")
+    assert missing.exit_code == 1

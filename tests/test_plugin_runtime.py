@@ -257,3 +257,69 @@ def test_the_notices_scenario(engine, database_url):
         too_long = dispatcher.post("/api/s/notices/notices", json={"title": "长", "body": "字" * 2001})
         assert too_long.status_code == 422 and too_long.json()["error"]["message"] == "通知正文不能超过 2000 个字符。"
         assert dispatcher.get("/static/s/notices/notices.css").status_code == 200
+
+
+def test_first_result_hooks_skip_failures_and_respect_the_town(engine):
+    from jiceng.core.enablement import TownState
+
+    def router(answer: str | None, fail: bool = False) -> Any:
+        @hookimpl
+        def route_event(event: Any, context: Any) -> str | None:
+            if fail:
+                raise ValueError("bad rule table")
+            return answer
+
+        return route_event
+
+    calls: list[str] = []
+
+    @hookimpl
+    def event_changed(event: Any, change: Any, context: Any) -> None:
+        calls.append(f"{event}:{change}")
+
+    @hookimpl
+    def startup(scenario_id: str) -> None:
+        calls.append(f"started {scenario_id}")
+
+    host = PluginHost.load(
+        Settings(environment="development"),
+        candidates=[  # pluggy asks the last registered first: broken, then silent, then city
+            candidate(
+                module(
+                    "city", hooks={"route_event": router("城管办"), "event_changed": event_changed, "startup": startup}
+                )
+            ),
+            candidate(module("silent", hooks={"route_event": router(None)})),
+            candidate(module("broken", hooks={"route_event": router("never", fail=True)})),
+        ],
+    )
+    host.start()
+    assert calls == ["started city"]
+    everywhere = host.hooks(TownState(frozenset({"silent", "broken", "city"})))
+    assert everywhere.route_event(event="E1", context=object()) == "城管办"
+    assert host.manager.health["broken"].failures == 1
+    only_silent = host.hooks(TownState(frozenset({"silent"})))
+    assert only_silent.route_event(event="E1", context=object()) is None
+    only_silent.event_changed(event="E1", change="accepted", context=object())
+    everywhere.event_changed(event="E2", change="closed", context=object())
+    assert calls == ["started city", "E2:closed"]
+
+
+def test_record_changed_reaches_enabled_scenarios():
+    from jiceng.core.enablement import TownState
+
+    seen: list[Any] = []
+
+    @hookimpl
+    def record_changed(record: Any, changes: Any, context: Any) -> None:
+        seen.append((record, changes))
+
+    host = PluginHost.load(
+        Settings(environment="development"),
+        candidates=[candidate(module("watch", hooks={"record_changed": record_changed}))],
+    )
+    host.hooks(TownState(frozenset())).record_changed(record="p1", changes=[], context=object())
+    host.hooks(TownState(frozenset({"watch"}))).record_changed(
+        record="p2", changes=[("phone", "1", "2", "portal")], context=object()
+    )
+    assert seen == [("p2", [("phone", "1", "2", "portal")])]
