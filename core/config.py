@@ -63,6 +63,18 @@ class TownScenarios(Section):
     settings: dict[str, dict[str, object]] = {}
 
 
+class RecordSettings(Section):
+    """``[records]``: which source wins for which field (一数一源).
+
+    ``authority = {"person.phone" = ["visit", "portal", "import"]}`` ranks the
+    sources of a field, highest first; a value from a lower-ranked source that
+    disagrees with a higher-ranked one is kept as a conflict to review.
+    Fields not listed take the newest value from any source.
+    """
+
+    authority: dict[str, list[Literal["portal", "api", "import", "scenario", "visit"]]] = {}
+
+
 class Settings(BaseSettings):
     """Everything configurable; ``jiceng config check`` validates a file against it."""
 
@@ -76,6 +88,7 @@ class Settings(BaseSettings):
     security: SecuritySettings = SecuritySettings()
     roles: dict[str, RoleSettings] = {}
     towns: dict[str, TownScenarios] = {}
+    records: RecordSettings = RecordSettings()
 
     @classmethod
     def settings_customise_sources(

@@ -4,6 +4,16 @@ from jiceng.core.areas import Area
 from jiceng.core.audit import AuditEntry, AuditHead
 from jiceng.core.enablement import ScenarioChange
 from jiceng.core.permissions.store import CasbinRule, PolicyChange
+from jiceng.core.records.models import (
+    FieldChange,
+    FieldConflict,
+    House,
+    Organisation,
+    Person,
+    PersonHouse,
+    PersonOrganisation,
+    PersonTag,
+)
 from jiceng.core.users import ApiToken, LoginFailure, User
 
 __all__ = [
@@ -12,7 +22,15 @@ __all__ = [
     "AuditEntry",
     "AuditHead",
     "CasbinRule",
+    "FieldChange",
+    "FieldConflict",
+    "House",
     "LoginFailure",
+    "Organisation",
+    "Person",
+    "PersonHouse",
+    "PersonOrganisation",
+    "PersonTag",
     "PolicyChange",
     "ScenarioChange",
     "User",

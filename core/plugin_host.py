@@ -52,6 +52,7 @@ REFUSAL_MESSAGES = {
 class PluginHost:
     manager: ScenarioManager
     enablement: Enablement
+    platform: Settings
     _settings_cache: dict[tuple[str, str], BaseModel | None] = field(default_factory=dict)
 
     @classmethod
@@ -62,7 +63,7 @@ class PluginHost:
         manager = ScenarioManager()
         manager.register_all(scenarios, refused)
         manager.register_default("core", importlib.import_module(DEFAULTS))
-        return cls(manager, Enablement(settings))
+        return cls(manager, Enablement(settings), settings)
 
     @property
     def scenarios(self) -> dict[str, Scenario]:
@@ -146,6 +147,7 @@ class PluginHost:
                 base.request,
                 manifest=manifest,
                 settings=self.settings_for(scenario_id, state),
+                platform=self.platform,
             )
 
         info = AreaInfo(town.code, town.name, town.level, town.path)

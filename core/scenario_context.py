@@ -18,8 +18,11 @@ from pydantic import BaseModel
 from sqlmodel import Session, col, select
 
 from jiceng.core.areas import Area, AreaLevel, within
+from jiceng.core.config import Settings
 from jiceng.core.errors import AppError, forbidden
 from jiceng.core.i18n import N_, current_locale
+from jiceng.core.records.access import ScenarioRecords
+from jiceng.core.records.tables import HOUSES, ORGANISATIONS, PEOPLE
 from jiceng.core.web.context import Caller
 from jiceng.core.web.templating import render
 from jiceng.plugins.manifest import Manifest
@@ -147,10 +150,24 @@ class ScenarioContext(TownContext):
 
     manifest: Manifest = field(kw_only=True)
     settings: BaseModel | None = field(default=None, kw_only=True)
+    platform: Settings = field(default_factory=Settings, kw_only=True, repr=False)
 
     @property
     def scenario_id(self) -> str:
         return self.manifest.id
+
+    @property
+    def people(self) -> ScenarioRecords:
+        """People of the caller's areas, limited to the fields the manifest declares."""
+        return ScenarioRecords(PEOPLE, self, self.platform)
+
+    @property
+    def houses(self) -> ScenarioRecords:
+        return ScenarioRecords(HOUSES, self, self.platform)
+
+    @property
+    def organisations(self) -> ScenarioRecords:
+        return ScenarioRecords(ORGANISATIONS, self, self.platform)
 
     @property
     def store(self) -> ScenarioStore:

@@ -66,10 +66,10 @@ def event_changed(event: Any, change: Any, context: Any) -> None:
 def record_changed(record: Any, changes: Any, context: Any) -> None:
     """Notified after a person, house or organisation record changes.
 
-    ``changes`` lists ``(field, old, new, source)``; only the fields the
-    scenario declared in its manifest are included, personal fields masked
-    unless declared for reading. Called by the three base tables, which
-    arrive in a later release.
+    ``record`` is ``(table, id)``; ``changes`` lists ``(field, old, new,
+    source)`` for the fields the scenario declared in its manifest (read or
+    write) and nothing else, ID numbers and phones masked. Runs after the
+    change is committed, for the scenarios enabled in the record's town.
     """
 
 

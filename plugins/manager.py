@@ -11,7 +11,6 @@ costs. ``JICENG_TRACE_HOOKS=1`` logs every hook call with its duration.
 from __future__ import annotations
 
 import functools
-import inspect
 import logging
 import os
 import threading
@@ -27,7 +26,6 @@ from jiceng.plugins.loader import Refusal, Scenario, hook_functions, new_plugin_
 
 log = logging.getLogger("jiceng.plugins")
 TRACE_ENV = "JICENG_TRACE_HOOKS"
-CONTEXT_ARG = "context"
 
 
 @dataclass
@@ -124,21 +122,18 @@ class ScenarioManager:
         return IsolatedPlugin(scenario_id, wrapped)
 
     def _guard(self, scenario_id: str, hook: str, fn: Callable[..., Any]) -> Callable[..., Any]:
-        """Catch and count the scenario's exceptions, and hand it a context bound to itself.
+        """Catch and count the scenario's exceptions, and hand it arguments bound to itself.
 
-        pluggy passes one ``context`` to every implementation; an object with
-        ``bind_scenario(id)`` is narrowed here to what this scenario may see
-        (its own settings, never another scenario's).
+        pluggy passes the same arguments to every implementation; any argument
+        with ``bind_scenario(id)`` (the context, a record's changes) is narrowed
+        here to what this scenario may see: its own settings, the fields it
+        declared, never another scenario's.
         """
-        names = inspect.signature(fn).parameters
-        position = list(names).index(CONTEXT_ARG) if CONTEXT_ARG in names else None
 
         @functools.wraps(fn)
         def guarded(*args: Any) -> Any:
             try:
-                if position is not None and hasattr(args[position], "bind_scenario"):
-                    args = (*args[:position], args[position].bind_scenario(scenario_id), *args[position + 1 :])
-                return fn(*args)
+                return fn(*(a.bind_scenario(scenario_id) if hasattr(a, "bind_scenario") else a for a in args))
             except Exception as exc:  # a scenario's bug must not break the request or the others
                 self.record_failure(scenario_id, hook, exc)
                 return None

@@ -323,3 +323,120 @@ def test_record_changed_reaches_enabled_scenarios():
         record="p2", changes=[("phone", "1", "2", "portal")], context=object()
     )
     assert seen == [("p2", [("phone", "1", "2", "portal")])]
+
+
+def test_home_page_groups_scenarios_by_platform_with_their_menus(platform):
+    from jiceng.sdk import MenuEntry, Platform
+
+    menu = (
+        MenuEntry(zh="志愿活动", en="Volunteering", path="activities"),
+        MenuEntry(zh="积分管理", en="Points", path="points", permission="party:manage"),
+    )
+    perms = (
+        {"name": "party:use", "zh": "使用", "en": "Use", "roles": ("town_admin", "grid_worker")},
+        {"name": "party:manage", "zh": "管理", "en": "Manage", "roles": ("town_admin",)},
+    )
+    login = platform(
+        [
+            module("party", platform=Platform.party_building, menu=menu, permissions=perms),
+            module("safety", platform=Platform.safety_rule_of_law),
+        ],
+        {TOWN_A: TownScenarios(scenarios=["party", "safety"])},
+    )
+    admin_home = login("town_admin").get("/").text
+    assert admin_home.index("党建统领") < admin_home.index("平安法治")
+    assert f'href="/s/party/points?town={TOWN_A}"' in admin_home and "志愿活动" in admin_home
+    assert f'href="/s/safety/?town={TOWN_A}"' in admin_home
+    worker_home = login("grid_worker").get("/").text
+    assert "志愿活动" in worker_home and "积分管理" not in worker_home
+
+
+def test_scenarios_read_and_write_people_only_through_declared_fields(platform):
+    api = APIRouter()
+
+    @api.get("/people")
+    def people(ctx: ScenarioContextDep, fields: str) -> list[dict[str, Any]]:
+        return ctx.people.search(fields=fields.split(","))
+
+    @api.post("/people/{pid}/phone")
+    def set_phone(pid: int, phone: str, version: int, ctx: ScenarioContextDep) -> dict[str, Any]:
+        outcome = ctx.people.update(pid, {"phone": phone}, version=version)
+        ctx.session.commit()
+        return {"changed": outcome.changed}
+
+    @hookimpl
+    def routes() -> ScenarioRoutes:
+        return ScenarioRoutes(api=api)
+
+    fields = (
+        FieldUse(table="person", field="name", purpose_zh="核对姓名", purpose_en="check names"),
+        FieldUse(table="person", field="phone", access="write", purpose_zh="通知", purpose_en="notify"),
+    )
+    login = platform(
+        [module("care", hooks={"routes": routes}, fields=fields)], {TOWN_A: TownScenarios(scenarios=["care"])}
+    )
+    worker = login("grid_worker")
+    made = worker.post(
+        "/api/people", json={"area_code": "500103003001001", "name": "李华", "phone": "13800001111"}
+    ).json()
+    assert worker.get("/api/s/care/people", params={"fields": "name,phone"}).json() == [
+        {"id": made["id"], "version": 1, "name": "李华", "phone": "138****1111"}
+    ]
+    refused = worker.get("/api/s/care/people", params={"fields": "name,id_number"})
+    assert refused.status_code == 403 and "person.id_number" in refused.json()["error"]["message_en"]
+    changed = worker.post(f"/api/s/care/people/{made['id']}/phone", params={"phone": "13900002222", "version": 1})
+    assert changed.json() == {"changed": ["phone"]}
+    history = worker.get(f"/api/people/{made['id']}/history").json()
+    assert history[0]["field"] == "phone" and history[0]["source"] == "scenario" and history[0]["source_ref"] == "care"
+
+
+def test_record_changes_reach_enabled_scenarios_with_declared_fields_only(platform):
+    seen: dict[str, list[Any]] = {"watcher": [], "elsewhere": []}
+
+    def watch(name: str) -> Any:
+        @hookimpl
+        def record_changed(record: Any, changes: Any, context: Any) -> None:
+            seen[name].append((record, changes))
+
+        return record_changed
+
+    declared = (
+        FieldUse(table="person", field="name", purpose_zh="名册", purpose_en="roll"),
+        FieldUse(table="person", field="phone", purpose_zh="通知", purpose_en="notify"),
+    )
+    login = platform(
+        [
+            module("watcher", hooks={"record_changed": watch("watcher")}, fields=declared),
+            module("elsewhere", hooks={"record_changed": watch("elsewhere")}, fields=declared),
+        ],
+        {TOWN_A: TownScenarios(scenarios=["watcher"]), TOWN_B: TownScenarios(scenarios=["elsewhere"])},
+    )
+    worker = login("grid_worker")
+    made = worker.post(
+        "/api/people",
+        json={"area_code": "500103003001001", "name": "王五", "phone": "13800001111", "current_address": "民族路"},
+    ).json()
+    patched = worker.patch(
+        f"/api/people/{made['id']}", json={"version": 1, "current_address": "五一路", "phone": "13900002222"}
+    )
+    assert patched.status_code == 200, patched.text
+    assert seen["elsewhere"] == []
+    assert worker.get("/health").json()["scenarios"]["watcher"]["last_error"] == ""
+    (created, updated) = seen["watcher"]
+    assert created == (
+        ("person", made["id"]),
+        [("name", None, "王五", "portal"), ("phone", None, "138****1111", "portal")],
+    )
+    assert updated == (("person", made["id"]), [("phone", "138****1111", "139****2222", "portal")])
+
+
+def test_a_district_leader_picks_a_town_on_the_home_page(platform):
+    login = platform([module("wide", hooks={"routes": page_hook("wide")})], {DISTRICT: TownScenarios(scenarios=["wide"])})
+    leader = login("leader")
+    home = leader.get("/").text
+    assert 'name="town"' in home and "七星岗街道" in home
+    picked = leader.get("/", params={"town": TOWN_B}).text
+    assert f'href="/s/wide/?town={TOWN_B}"' in picked
+    admin = login("admin")
+    page = admin.get("/admin/scenarios", params={"town": TOWN_A})
+    assert page.status_code == 200 and "解放碑街道" in page.text and 'name="town"' in page.text

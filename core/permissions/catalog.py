@@ -16,8 +16,16 @@ ALL = "*"
 
 @dataclass(frozen=True)
 class Permission:
+    """A permission; ``widen_to`` lets a grant below that level reach the whole area at that level.
+
+    That is how reach differs by action (as DHIS2 separates capture and search
+    scopes): a grid worker edits their grid's people but searches their whole
+    community for someone who moved.
+    """
+
     name: str
     msgid: str
+    widen_to_depth: int | None = None  # 4 = community (city 1, district 2, town 3, community 4, grid 5)
 
     def label(self) -> str:
         return _(self.msgid)
@@ -44,10 +52,16 @@ CORE_PERMISSIONS = {
         Permission("audit:read", N_("Read the audit log")),
         Permission("pii:view", N_("See full ID numbers and phone numbers")),
         Permission("scenarios:manage", N_("Enable scenarios for a town and set their settings")),
+        Permission("records:view", N_("See people, houses and organisations")),
+        Permission("records:edit", N_("Add and change people, houses and organisations")),
+        Permission(
+            "records:search", N_("Search people, houses and organisations across the community"), widen_to_depth=4
+        ),
+        Permission("records:export", N_("Export people, houses and organisations")),
     )
 }
 
-_STAFF = {"areas:read"}
+_STAFF = {"areas:read", "records:view", "records:search"}
 
 BUILTIN_ROLES = {
     r.name: r
@@ -57,12 +71,14 @@ BUILTIN_ROLES = {
             "town_admin",
             N_("Town administrator"),
             frozenset(
-                _STAFF | {"areas:manage", "users:read", "users:manage", "roles:grant", "audit:read", "scenarios:manage"}
+                _STAFF
+                | {"areas:manage", "users:read", "users:manage", "roles:grant", "audit:read", "scenarios:manage"}
+                | {"records:edit", "records:export", "pii:view"}
             ),
         ),
         Role("dispatcher", N_("Command-centre dispatcher"), frozenset(_STAFF | {"users:read"})),
         Role("handler", N_("Department handler"), frozenset(_STAFF)),
-        Role("grid_worker", N_("Grid worker"), frozenset(_STAFF)),
+        Role("grid_worker", N_("Grid worker"), frozenset(_STAFF | {"records:edit"})),
         Role("leader", N_("Leader"), frozenset(_STAFF | {"users:read"})),
         Role("resident", N_("Resident"), frozenset()),
     )

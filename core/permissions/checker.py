@@ -20,8 +20,18 @@ from sqlalchemy import ColumnElement
 from sqlmodel import Session
 
 from jiceng.core.areas import within
-from jiceng.core.permissions.catalog import ALL
+from jiceng.core.permissions.catalog import ALL, CORE_PERMISSIONS
 from jiceng.core.permissions.store import changed_users_since, latest_change, role_permissions, user_grants
+
+
+def widened(perm: str, area_path: str) -> str:
+    """The path a grant of ``perm`` at ``area_path`` reaches (see ``Permission.widen_to_depth``)."""
+    permission = CORE_PERMISSIONS.get(perm)
+    depth = permission.widen_to_depth if permission else None
+    if depth is None:
+        return area_path
+    codes = [c for c in area_path.split("/") if c]
+    return "/" + "/".join(codes[:depth]) + "/" if len(codes) > depth else area_path
 
 
 @dataclass(frozen=True)
@@ -46,7 +56,7 @@ class Grants:
         grants = tuple(grants)
         for grant in grants:
             for perm in role_perms.get(grant.role, ()):
-                by_perm.setdefault(perm, []).append(grant.area_path)
+                by_perm.setdefault(perm, []).append(widened(perm, grant.area_path))
         everywhere = tuple(by_perm.pop(ALL, ()))
         return cls(username, grants, {p: (*paths, *everywhere) for p, paths in by_perm.items()}, everywhere)
 

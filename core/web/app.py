@@ -24,7 +24,7 @@ from jiceng.core.permissions.service import sync_roles
 from jiceng.core.plugin_host import PluginHost
 from jiceng.core.web import errors
 from jiceng.core.web.locale import LocaleMiddleware
-from jiceng.core.web.routes import admin_scenarios, areas, auth, grants, health, me, portal
+from jiceng.core.web.routes import admin_scenarios, areas, auth, grants, health, me, portal, records
 from jiceng.core.web.scenario_mount import mount_scenarios
 from jiceng.core.web.templating import make_environment
 
@@ -74,6 +74,8 @@ def create_app(settings: Settings, engine: Engine | None = None, host: PluginHos
     errors.install(app)
     for module in (auth, portal, me, areas, grants, health, admin_scenarios):
         app.include_router(module.router)
+    for router in records.routers:
+        app.include_router(router)
     mount_scenarios(app, host)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

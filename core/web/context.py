@@ -18,6 +18,11 @@ class Caller:
     via: str  # "session" or "token"
 
     @property
+    def via_kind(self) -> str:
+        """The provenance source of this caller's changes: the portal (cookie) or the API (token)."""
+        return "portal" if self.via == "session" else "api"
+
+    @property
     def username(self) -> str:
         return self.user.username
 

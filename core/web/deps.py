@@ -68,7 +68,9 @@ def optional_caller(request: Request, session: SessionDep) -> Caller | None:
     if via == "session" and request.method not in ("GET", "HEAD", "OPTIONS") and not _same_origin(request):
         raise forbidden("Cross-site requests are not accepted.")
     authorizer.refresh(session)
-    return Caller(user=user, grants=authorizer.grants(session, user.username), via=via)
+    caller = Caller(user=user, grants=authorizer.grants(session, user.username), via=via)
+    request.state.caller = caller  # so every page, error pages included, knows who is logged in
+    return caller
 
 
 def _same_origin(request: Request) -> bool:

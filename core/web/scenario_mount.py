@@ -13,9 +13,9 @@ from typing import Annotated
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.staticfiles import StaticFiles
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
-from jiceng.core.areas import Area, AreaLevel
+from jiceng.core.areas import Area, AreaLevel, within
 from jiceng.core.enablement import path_codes
 from jiceng.core.errors import bad_request, forbidden, not_found, unauthorized
 from jiceng.core.plugin_host import PluginHost
@@ -36,6 +36,15 @@ def caller_towns(caller: Caller) -> list[str]:
         if len(codes) >= TOWN_DEPTH and codes[TOWN_DEPTH - 1] not in towns:
             towns.append(codes[TOWN_DEPTH - 1])
     return towns
+
+
+def towns_to_pick(caller: Caller, session: Session) -> list[Area]:
+    """For grants above town level (a district leader, the platform administrator): the towns under them to choose from."""
+    wide = [g.area_path for g in caller.grants.grants if len(path_codes(g.area_path)) < TOWN_DEPTH]
+    if not wide:
+        return []
+    query = select(Area).where(col(Area.level) == AreaLevel.town, within(col(Area.path), wide)).order_by(col(Area.code))
+    return list(session.exec(query).all())
 
 
 def resolve_town(request: Request, caller: Caller | None, session: Session) -> Area:

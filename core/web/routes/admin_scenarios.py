@@ -19,7 +19,7 @@ from jiceng.core.errors import unauthorized
 from jiceng.core.plugin_host import PluginHost
 from jiceng.core.web.context import Caller
 from jiceng.core.web.deps import CallerDep, OptionalCallerDep, SessionDep, client_address
-from jiceng.core.web.scenario_mount import caller_towns
+from jiceng.core.web.scenario_mount import caller_towns, towns_to_pick
 from jiceng.core.web.templating import render
 
 router = APIRouter(tags=["scenarios"])
@@ -84,17 +84,17 @@ def admin_page(request: Request, caller: OptionalCallerDep, session: SessionDep)
     if caller is None:
         return RedirectResponse("/login?next=/admin/scenarios", status_code=303)
     caller.require(PERM)
-    request.state.caller = caller
     host: PluginHost = request.app.state.host
-    towns = [session.get(Area, code) for code in caller_towns(caller)]
-    towns = [t for t in towns if t is not None and caller.grants.allows(PERM, t.path)]
+    towns = [t for t in (session.get(Area, code) for code in caller_towns(caller)) if t is not None]
+    choices = towns_to_pick(caller, session)
+    chosen = next((t for t in choices if t.code == request.query_params.get("town")), None)
+    if chosen is not None and chosen not in towns:
+        towns.insert(0, chosen)
+    towns = [t for t in towns if caller.grants.allows(PERM, t.path)]
     host.enablement.refresh(session)
     states = {t.code: host.enablement.for_town(t.path) for t in towns}
-    return render(
-        request,
-        "admin_scenarios.html",
-        {"scenarios": list(host.scenarios.values()), "towns": towns, "states": states, "host": host},
-    )
+    context = {"scenarios": list(host.scenarios.values()), "towns": towns, "states": states, "host": host}
+    return render(request, "admin_scenarios.html", context | {"choices": choices, "chosen": chosen})
 
 
 @router.post("/admin/scenarios/{scenario_id}", include_in_schema=False)
@@ -119,4 +119,4 @@ def admin_switch(
         address=client_address(request),
     )
     session.commit()
-    return RedirectResponse("/admin/scenarios", status_code=303)
+    return RedirectResponse(f"/admin/scenarios?town={town}", status_code=303)

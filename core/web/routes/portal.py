@@ -16,7 +16,7 @@ from jiceng.core.web.context import Caller
 from jiceng.core.web.deps import OptionalCallerDep, SessionDep
 from jiceng.core.web.locale import LANG_COOKIE
 from jiceng.core.web.routes.auth import safe_next
-from jiceng.core.web.scenario_mount import caller_towns
+from jiceng.core.web.scenario_mount import caller_towns, towns_to_pick
 from jiceng.core.web.templating import render
 from jiceng.plugins.manifest import Manifest, Platform
 from jiceng.plugins.registrations import DashboardCard
@@ -34,13 +34,30 @@ GROUPS = {
 }
 
 
+@dataclass(frozen=True)
+class Tile:
+    """A link on the home page: one of a scenario's menu entries (or the scenario itself)."""
+
+    zh: str
+    en: str
+    href: str
+
+
 @dataclass
 class TownHome:
-    """One of the caller's towns on the home page: its scenarios by group, and the dashboard cards."""
+    """One of the caller's towns on the home page: its scenarios' tiles by group, and the dashboard cards."""
 
     town: Area
-    groups: list[tuple[str, list[Manifest]]]
+    groups: list[tuple[str, list[Tile]]]
     cards: list[DashboardCard]
+
+
+def tiles(manifest: Manifest, caller: Caller, town: Area) -> list[Tile]:
+    """The scenario's menu entries the caller may open in ``town``; the scenario's home when it declares none."""
+    entries = [e for e in manifest.menu if caller.grants.reaches(e.permission or manifest.access, town.path)]
+    if not manifest.menu:
+        return [Tile(manifest.name_zh, manifest.name_en, f"/s/{manifest.id}/?town={town.code}")]
+    return [Tile(e.zh, e.en, f"/s/{manifest.id}/{e.path.lstrip('/')}?town={town.code}") for e in entries]
 
 
 def town_home(host: PluginHost, caller: Caller, town: Area, session: Session, request: Request) -> TownHome:
@@ -51,7 +68,15 @@ def town_home(host: PluginHost, caller: Caller, town: Area, session: Session, re
         if sid in state.enabled and caller.grants.reaches(s.manifest.access, town.path)
     ]
     groups = [
-        (_(label), sorted((m for m in usable if m.platform == platform), key=lambda m: m.id))
+        (
+            _(label),
+            [
+                tile
+                for m in sorted(usable, key=lambda m: m.id)
+                if m.platform == platform
+                for tile in tiles(m, caller, town)
+            ],
+        )
         for platform, label in GROUPS.items()
     ]
     cards = [
@@ -60,7 +85,7 @@ def town_home(host: PluginHost, caller: Caller, town: Area, session: Session, re
         for card in batch or ()
         if isinstance(card, DashboardCard)
     ]
-    return TownHome(town, [(label, ms) for label, ms in groups if ms], cards)
+    return TownHome(town, [(label, group) for label, group in groups if group], cards)
 
 
 @router.get("/")
@@ -79,8 +104,14 @@ def home(request: Request, caller: OptionalCallerDep, session: SessionDep) -> Re
     ]
     host: PluginHost = request.app.state.host
     towns = [t for t in (session.get(Area, code) for code in caller_towns(caller)) if t is not None]
+    choices = towns_to_pick(caller, session)
+    picked = request.query_params.get("town") or request.session.get("town")
+    chosen = next((t for t in choices if t.code == picked), None)
+    if chosen is not None and chosen not in towns:
+        request.session["town"] = chosen.code
+        towns.insert(0, chosen)
     homes = [town_home(host, caller, town, session, request) for town in towns]
-    return render(request, "home.html", {"roles": roles, "homes": homes})
+    return render(request, "home.html", {"roles": roles, "homes": homes, "choices": choices, "chosen": chosen})
 
 
 @router.get("/lang/{locale}")

@@ -1,0 +1,1 @@
+"""The three base tables (三张表): people, houses and organisations."""
