@@ -15,6 +15,7 @@ from sqlmodel import Session, col, select
 from jiceng.core.area_import import AreaRow, import_areas, import_rows
 from jiceng.core.areas import Area, AreaLevel
 from jiceng.core.config import Settings
+from jiceng.core.demo_records import load_records
 from jiceng.core.errors import AppError
 from jiceng.core.permissions.service import grant_role
 from jiceng.core.users import User, create_user
@@ -84,4 +85,6 @@ def load_demo(session: Session, settings: Settings, *, actor: str) -> dict[str, 
         grants += grant_role(
             session, settings, actor=actor, username=demo.username, role=demo.role, area_code=demo.area_code
         )
-    return {"areas": result.inserted + synthetic.inserted, "users": users, "grants": grants}
+    district = session.get(Area, DISTRICT)
+    records = load_records(session, district.path) if district else {}
+    return {"areas": result.inserted + synthetic.inserted, "users": users, "grants": grants, **records}

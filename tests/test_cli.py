@@ -42,8 +42,18 @@ def test_demo_is_idempotent(engine, cli):
     assert "grid_worker" in first.output and "jiceng-demo-2026" in first.output
     second = cli("demo")
     assert second.exit_code == 0
+    from jiceng.core.records.models import Organisation, Person
+    from jiceng.core.records.validation import parse_id_number, parse_uscc
+
     with Session(engine) as s:
         assert len(s.exec(select(User)).all()) == 7
+        people = s.exec(select(Person)).all()
+        organisations = s.exec(select(Organisation)).all()
+    assert len(people) > 2500 and len(organisations) > 250
+    for p in people:
+        parsed = parse_id_number(p.id_number)
+        assert (parsed.birth_date, parsed.gender) == (p.birth_date, p.gender)
+    assert all(parse_uscc(o.uscc) == o.uscc for o in organisations)
 
 
 def test_help_reads_in_both_languages():

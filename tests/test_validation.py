@@ -564,3 +564,12 @@ def test_mask_id_number(value: str | None, shown: str) -> None:
 )
 def test_mask_phone(value: str | None, shown: str) -> None:
     assert mask_phone(value) == shown
+
+
+def test_a_credit_code_ending_in_e_and_a_digit_is_not_scientific_notation():
+    from jiceng.core.records.validation import parse_uscc, uscc_check_char
+
+    first17 = "9250010315379101E"
+    code = first17 + uscc_check_char(first17)
+    assert code[-2] == "E" and code[-1].isdigit()
+    assert parse_uscc(code) == code

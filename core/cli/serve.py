@@ -30,6 +30,10 @@ def demo(ctx: typer.Context) -> None:
     with rt.transaction() as session:
         added = demo_data.load_demo(session, rt.settings, actor=actor())
     console.print(_("Demo data loaded: {areas} areas, {users} users, {grants} grants added.", **added))
+    if added.get("people"):
+        console.print(
+            _("{people} people, {houses} houses and {organisations} organisations added (synthetic).", **added)
+        )
     console.print(_("Demo logins (password {password}):", password=demo_data.DEMO_PASSWORD))
     for user in demo_data.demo_users():
         console.print(f"  {user.username:<12} {user.display_name}")
