@@ -52,9 +52,11 @@ and a town (from ``[towns]``) enabling 10 of them; the hook is
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import random
+import resource
 import shutil
 import statistics
 import subprocess
@@ -93,11 +95,12 @@ ENABLED = 10
 PREFIX = "bench_s"  # scenario ids bench_s01 … bench_s50; packages jiceng_bench_s01 …
 SEED = 20_003
 
-STARTUP_ROUNDS = 6  # each round one S0 and one S50 process, order alternating
+STARTUP_ROUNDS = 8  # each round one S0 and one S50 process, order alternating
 DISPATCH_ROUNDS = 20
 CALLS_PER_ROUND = 2_000
 COLD_PER_ROUND = 50
 
+PHASES = ("imports", "load", "create_app", "lifespan", "cpu")
 CITY, DISTRICT, TOWN = "500000000000", "500101000000", "500101001000"
 
 # The child process: everything a worker does before serving its first request.
@@ -122,9 +125,11 @@ CHILD = textwrap.dedent(
             pass
     asyncio.run(lifespan())
     t4 = time.perf_counter()
+    def count(routes):  # FastAPI keeps an included router as one entry; count what it holds
+        return sum(count(r.original_router.routes) if hasattr(r, "original_router") else 1 for r in routes)
     print(json.dumps({"imports": t1 - t0, "load": t2 - t1, "create_app": t3 - t2, "lifespan": t4 - t3,
                       "scenarios": len(host.scenarios), "refused": len(host.manager.refused),
-                      "routes": len(app.routes)}))
+                      "routes": count(app.routes)}))
     """
 )
 
@@ -290,7 +295,7 @@ def python_command() -> str:
     """The interpreter, relative to the repository when it lives there (``.venv/bin/python``)."""
     exe = Path(sys.executable)
     repo = Path(__file__).resolve().parent.parent
-    return str(exe.relative_to(repo)) if exe.is_relative_to(repo) else str(exe)
+    return f"$REPO/{exe.relative_to(repo)}" if exe.is_relative_to(repo) else str(exe)
 
 
 def clean_env() -> dict[str, str]:
@@ -302,15 +307,23 @@ def clean_env() -> dict[str, str]:
 
 
 def run_child(env: dict[str, str], url: str, cwd: Path) -> tuple[int, dict[str, Any]]:
-    """One fresh process; its wall time from outside (ns) and the phases it timed inside (s)."""
+    """One fresh process: its wall time from outside (ns), and the phases it timed inside plus its CPU time (s).
+
+    CPU time (user + system, from ``getrusage`` of the waited-for child) leaves out the time the process
+    waited for a CPU, so it is less swayed by whatever else the machine is running.
+    """
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter_ns()
     done = subprocess.run(
         [sys.executable, "-c", CHILD, url], env=env, cwd=cwd, capture_output=True, text=True, check=False
     )
     elapsed = time.perf_counter_ns() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode != 0:
         raise RuntimeError(f"start-up child failed ({done.returncode}):\n{done.stderr[-3000:]}")
-    return elapsed, json.loads(done.stdout.strip().splitlines()[-1])
+    phases = json.loads(done.stdout.strip().splitlines()[-1])
+    phases["cpu"] = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return elapsed, phases
 
 
 def measure_startup(console: Console, tmp: Path, base_db: Path) -> dict[str, Any]:
@@ -356,7 +369,13 @@ def measure_startup(console: Console, tmp: Path, base_db: Path) -> dict[str, Any
         elapsed = time.perf_counter() - started
     s0, s50 = runs["S0"]["series"], runs["S50"]["series"]
     paired = [(b - a) / 1e9 for a, b in zip(s0.samples_ns, s50.samples_ns, strict=True)]
+    p0, p50 = (phase_medians(runs[key]["phases"]) for key in ("S0", "S50"))
     return {
+        "p0": p0,
+        "p50": p50,
+        # What the scenarios add inside the process, jiceng's own imports left out (they are the same for both).
+        "inside_diff_s": sum(p50[k] - p0[k] for k in ("load", "create_app", "lifespan")),
+        "cpu_diff_s": p50["cpu"] - p0["cpu"],
         "runs": runs,
         "s0": s0,
         "s50": s50,
@@ -368,7 +387,7 @@ def measure_startup(console: Console, tmp: Path, base_db: Path) -> dict[str, Any
 
 
 def phase_medians(phases: list[dict[str, Any]]) -> dict[str, float]:
-    return {name: statistics.median(p[name] for p in phases) for name in ("imports", "load", "create_app", "lifespan")}
+    return {name: statistics.median(p[name] for p in phases) for name in PHASES}
 
 
 # ---------------------------------------------------------------------------------------------- dispatch
@@ -518,10 +537,19 @@ def _dispatch(console: Console, engine: Any, url: str) -> dict[str, Any]:
         failures_before = sum(h.failures for h in manager.health.values())
 
         overhead = timer_overhead_ns()
-        with console.status(f"Dispatch: {DISPATCH_ROUNDS} rounds of A B C D E F…"):
-            started = time.perf_counter()
-            interleave(DISPATCH_ROUNDS, [step_portal, step_cached, step_unbound, step_subset, step_baseline, step_cold])
-            elapsed = time.perf_counter() - started
+        # Everything alive now (FastAPI, SQLAlchemy, pydantic…) goes to the permanent generation, so the collection
+        # interleave() runs before each step takes milliseconds, not a quarter of a second. Timing is unaffected:
+        # the collector is off inside the steps either way.
+        gc.collect()
+        gc.freeze()
+        try:
+            with console.status(f"Dispatch: {DISPATCH_ROUNDS} rounds of A B C D E F…"):
+                started = time.perf_counter()
+                steps = [step_portal, step_cached, step_unbound, step_subset, step_baseline, step_cold]
+                interleave(DISPATCH_ROUNDS, steps)
+                elapsed = time.perf_counter() - started
+        finally:
+            gc.unfreeze()
         if sum(h.failures for h in manager.health.values()) != failures_before:
             checks.append("a scenario hook raised during the run")
         impls = len(manager.pm.hook.event_changed.get_hookimpls())
@@ -564,19 +592,20 @@ def run(console: Console) -> Report:
     dispatch_ok = portal.median_us <= DISPATCH_TARGET_US
     passed = startup_ok and dispatch_ok and not dispatch["checks"]
     s0, s50 = startup["s0"], startup["s50"]
-    portal, cached, unbound, pluggy_subset, baseline, cold = dispatch["series"]
+    portal, cached, unbound, pluggy_subset, baseline, _cold = dispatch["series"]
     notes = [
         f"Start-up target (S50 − S0 ≤ {STARTUP_TARGET_S:.0f} s): {'met' if startup_ok else 'MISSED'}: "
         f"S0 {s0.median_us / 1e6:.2f} s, S50 {s50.median_us / 1e6:.2f} s median; difference of medians "
-        f"{startup['diff_s']:+.2f} s, median of paired differences {startup['paired_diff_s']:+.2f} s.",
+        f"{startup['diff_s']:+.2f} s, median of paired differences {startup['paired_diff_s']:+.2f} s; "
+        f"CPU time {startup['cpu_diff_s']:+.2f} s; in-process load + create_app + lifespan "
+        f"{startup['inside_diff_s']:+.2f} s.",
         f"Dispatch target (A ≤ {DISPATCH_TARGET_US:.0f} µs): {'met' if dispatch_ok else 'MISSED'} "
         f"({fmt_us(portal.median_us)} µs); A / E (baseline) ×{round_ratio(portal, baseline):.1f}, "
         f"B / E ×{round_ratio(cached, baseline):.1f}, C / E ×{round_ratio(unbound, baseline):.1f}, "
         f"D / E ×{round_ratio(pluggy_subset, baseline):.1f}.",
         *[
-            f"{key} phases (median s): "
-            + ", ".join(f"{k} {v:.3f}" for k, v in phase_medians(startup["runs"][key]["phases"]).items())
-            for key in ("S0", "S50")
+            f"{key} phases (median s): " + ", ".join(f"{k} {v:.3f}" for k, v in startup[p].items())
+            for key, p in (("S0", "p0"), ("S50", "p50"))
         ],
         f"Timer overhead {dispatch['overhead_ns']:.0f} ns per call (included); dispatch rounds "
         f"{dispatch['elapsed_s']:.1f} s; start-up rounds {startup['elapsed_s']:.1f} s.",
@@ -597,7 +626,7 @@ def _markdown(
 ) -> str:
     s0, s50 = startup["s0"], startup["s50"]
     runs = startup["runs"]
-    p0, p50 = phase_medians(runs["S0"]["phases"]), phase_medians(runs["S50"]["phases"])
+    p0, p50 = startup["p0"], startup["p50"]
     series = dispatch["series"]
     portal, cached, unbound, pluggy_subset, baseline, cold = series
 
@@ -605,11 +634,24 @@ def _markdown(
         return f"{value_us / 1000:,.0f}"
 
     phase_rows = [
-        ("imports", "Python start to `import jiceng.core.web.app` etc. done (inside the process)"),
+        ("imports", "the script's first line to its imports done (`jiceng.core.web.app` and the rest)"),
         ("load", "`PluginHost.load(settings, candidates=installed())`: entry points found, imported, vetted"),
         ("create_app", "`create_app(settings, engine, host=host)`: routers, scenario mounts, templates"),
         ("lifespan", "lifespan start-up and shut-down: `sync_roles`, each scenario's `startup`"),
+        ("cpu", "CPU time of the whole process (user + system), from outside; leaves out waiting for a CPU"),
     ]
+    # The verdict is on wall time, as the target is; say so when the steadier in-process figure disagrees.
+    inside_ok = startup["inside_diff_s"] <= STARTUP_TARGET_S
+    disagreement = (
+        []
+        if inside_ok == startup_ok
+        else [
+            "",
+            f"**Caution**: the in-process figure (load + create_app + lifespan, {startup['inside_diff_s']:+.2f} s) "
+            f"{'meets' if inside_ok else 'misses'} the target while the wall-time verdict says "
+            f"{'met' if startup_ok else 'missed'}: the machine's swings in this run are as large as the margin.",
+        ]
+    )
     paired = ", ".join(f"{d:+.2f}" for d in startup["paired"])
     lines = [
         f"## {TITLE}",
@@ -624,7 +666,7 @@ def _markdown(
         "",
         "### Start-up",
         "",
-        "| Series | Wall time per process, median ms | slowest ms | Processes | Routes in the app |",
+        "| Series | Wall time per process, median ms | slowest ms | Processes | Routes and mounts in the app |",
         "|---|--:|--:|--:|--:|",
         *[
             f"| {s.key}. {s.label} | {ms(s.median_us)} | {ms(max(s.samples_ns) / 1000)} | {s.count} | "
@@ -633,10 +675,12 @@ def _markdown(
         ],
         "",
         f"Difference of medians S50 − S0: **{startup['diff_s']:+.2f} s**; per round (each pair seconds apart): "
-        f"{paired}.",
+        f"{paired}. Steadier measures of the same: CPU time {startup['cpu_diff_s']:+.2f} s; the phases that depend "
+        f"on the scenarios, timed inside (load + create_app + lifespan), {startup['inside_diff_s']:+.2f} s.",
+        *disagreement,
         "",
-        "Where the time goes (median seconds, timed inside the process; the wall time adds interpreter start-up "
-        "and exit):",
+        "Where the time goes (median seconds, timed inside the process, so the wall time adds the interpreter's "
+        "own start-up and exit; the CPU row is the whole process):",
         "",
         "| Phase | What | S0 | S50 | S50 − S0 |",
         "|---|---|--:|--:|--:|",
@@ -644,6 +688,10 @@ def _markdown(
             f"| {name} | {what} | {p0[name]:.3f} | {p50[name]:.3f} | {p50[name] - p0[name]:+.3f} |"
             for name, what in phase_rows
         ],
+        "",
+        "Compare the sum, not single phases: one-time work lands in whichever phase triggers it. A full (oldest "
+        "generation) garbage collection over everything imported takes about 0.1 s here; with no scenarios it "
+        "falls in the lifespan, with 50 earlier.",
         "",
         "### Dispatch",
         "",
@@ -663,17 +711,16 @@ def _markdown(
         "B − C is binding a `ScenarioContext` per scenario per call",
         f"- D (plain pluggy subset over 50) ÷ E: ×{round_ratio(pluggy_subset, baseline):.1f}; "
         "pluggy's subset caller filters every registered implementation on each call",
+        f"- F (`host.hooks(state)` when the town's set is not cached): {fmt_us(cold.median_us)} µs, paid once per "
+        "distinct set of enabled scenarios after start-up or a switch (the cache is emptied only when a plugin "
+        "registers)",
         "",
         f"**Baseline**: E, a plain `pluggy.PluginManager` (pluggy {package_version('pluggy')}) with jiceng's "
         "hook specs and only the town's 10 scenario modules registered directly: no isolation wrapper, no subset "
         "caller, no context binding, the same hook functions, arguments and machine, interleaved round by round "
         "with A–D and F (A B C D E F, B C D E F A, …). Every timed call reached exactly the town's 10 scenarios and "
         "no other (each scenario counts its `event_changed` calls; checked after every round)"
-        + (
-            ""
-            if not dispatch["checks"]
-            else "; **checks failed: " + "; ".join(dispatch["checks"]) + "**"
-        )
+        + ("" if not dispatch["checks"] else "; **checks failed: " + "; ".join(dispatch["checks"]) + "**")
         + ". In A and B every scenario received its own `ScenarioContext` with its validated settings.",
         "",
         f"**Data**: {SCENARIOS} generated scenario packages in a temporary folder, each with a `.dist-info` "
@@ -690,12 +737,13 @@ def _markdown(
         f"**Method**: start-up, {STARTUP_ROUNDS} rounds of one S0 and one S50 process, alternating which goes "
         "first, after one untimed warm-up process per series (it caches bytecode and brings the roles in line, so "
         "timed runs find nothing to change); each series has its own copy of the database. The wall time is "
-        "measured by the parent around `subprocess.run`. The command, from the temporary folder, is the same for "
-        "both; only `PYTHONPATH` differs (an empty folder for S0, the 50 packages for S50):",
+        "measured by the parent around `subprocess.run`. The command (working directory the temporary folder "
+        "`$TMP`, `$REPO` this repository) is the same for both but for `PYTHONPATH` (an empty folder for S0, the "
+        "50 packages for S50) and the database copy:",
         "",
         "```sh",
         "env -u PYTHONDONTWRITEBYTECODE PYTHONPYCACHEPREFIX=$TMP/pycache PYTHONPATH=$TMP/site-50 \\",
-        f"    {python_command()} -c \"$CHILD\" sqlite:///$TMP/startup-S50.db",
+        f'    {python_command()} -c "$CHILD" sqlite:///$TMP/startup-S50.db',
         "```",
         "",
         "where `$CHILD` is:",

@@ -42,6 +42,8 @@ class TownState:
 
     enabled: frozenset[str]
     settings: dict[str, dict[str, object]] = field(default_factory=dict)
+    #: each scenario's settings validated once per state (a state lives until the switches change)
+    validated: dict[str, object] = field(default_factory=dict, compare=False, repr=False)
 
 
 def path_codes(path: str) -> list[str]:

@@ -6,11 +6,19 @@ timing does not reveal whether the username exists.
 
 from __future__ import annotations
 
+from functools import cache
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 _hasher = PasswordHasher()
-_DUMMY_HASH = _hasher.hash("jiceng-timing-equaliser")
+
+
+@cache
+def _dummy_hash() -> str:
+    """Made on first use, not at import: every CLI command imports this module."""
+    return _hasher.hash("jiceng-timing-equaliser")
+
 
 MIN_LENGTH = 8
 
@@ -22,7 +30,7 @@ def hash_password(password: str) -> str:
 def verify_password(password_hash: str | None, password: str) -> bool:
     """True when ``password`` matches; a missing hash still costs one verification."""
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+        return _hasher.verify(password_hash or _dummy_hash(), password) and password_hash is not None
     except (VerificationError, InvalidHashError):
         return False
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 import logging
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -53,7 +53,6 @@ class PluginHost:
     manager: ScenarioManager
     enablement: Enablement
     platform: Settings
-    _settings_cache: dict[tuple[str, str], BaseModel | None] = field(default_factory=dict)
 
     @classmethod
     def load(cls, settings: Settings, *, candidates: Iterable[Candidate] | None = None) -> PluginHost:
@@ -123,11 +122,9 @@ class PluginHost:
         manifest = self.manifest(scenario_id)
         if manifest is None or manifest.settings is None:
             return None
-        values = state.settings.get(scenario_id, {})
-        key = (scenario_id, repr(sorted(values.items())))
-        if key not in self._settings_cache:
-            self._settings_cache[key] = manifest.settings.model_validate(values)
-        return self._settings_cache[key]
+        if scenario_id not in state.validated:
+            state.validated[scenario_id] = manifest.settings.model_validate(state.settings.get(scenario_id, {}))
+        return state.validated[scenario_id]
 
     def town_context(
         self, *, town: Area, caller: Caller | None, session: Session, request: Request | None = None

@@ -26,6 +26,7 @@ from jiceng.core.records.tables import HOUSES, ORGANISATIONS, PEOPLE
 from jiceng.core.web.context import Caller
 from jiceng.core.web.templating import render
 from jiceng.plugins.manifest import Manifest
+from jiceng.plugins.registrations import Bindable
 
 T = TypeVar("T")
 
@@ -98,7 +99,7 @@ class ScenarioStore:
 
 
 @dataclass
-class TownContext:
+class TownContext(Bindable):
     """The caller in a town: what every hook call and scenario route starts from."""
 
     town: AreaInfo | None
@@ -106,6 +107,7 @@ class TownContext:
     session: Session
     request: Request | None = None
     binder: Callable[[str, TownContext], ScenarioContext | None] | None = field(default=None, repr=False)
+    _bound: dict[str, TownContext] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def user(self) -> UserInfo | None:
@@ -140,8 +142,11 @@ class TownContext:
 
     def bind_scenario(self, scenario_id: str) -> TownContext:
         """The context one scenario's hook receives: narrowed to that scenario (the core's defaults keep this one)."""
-        bound = self.binder(scenario_id, self) if self.binder else None
-        return bound if bound is not None else self
+        found = self._bound.get(scenario_id)
+        if found is None:
+            bound = self.binder(scenario_id, self) if self.binder else None
+            found = self._bound[scenario_id] = bound if bound is not None else self
+        return found
 
 
 @dataclass

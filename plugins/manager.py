@@ -4,8 +4,9 @@ Isolation is done once, at registration: each hook implementation is wrapped
 so that an exception is logged with the scenario id, counted, and turned into
 "no answer" (``None``), which pluggy already skips when collecting results or
 looking for a first result. Per-town calls use pluggy's ``subset_hook_caller``,
-cached per set of enabled scenarios, so a call costs what a plain hook call
-costs. ``JICENG_TRACE_HOOKS=1`` logs every hook call with its duration.
+cached per set of enabled scenarios (pluggy still filters the installed
+implementations on each call, so the cost grows a little with the number
+installed; docs/performance.md has the figures). ``JICENG_TRACE_HOOKS=1`` logs every hook call with its duration.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import Any
 import pluggy
 
 from jiceng.plugins.loader import Refusal, Scenario, hook_functions, new_plugin_manager
+from jiceng.plugins.registrations import Bindable
 
 log = logging.getLogger("jiceng.plugins")
 TRACE_ENV = "JICENG_TRACE_HOOKS"
@@ -60,6 +62,7 @@ class ScenarioManager:
     refused: list[Refusal] = field(default_factory=list)
     health: dict[str, Health] = field(default_factory=dict)
     _subsets: dict[tuple[str, frozenset[str]], Any] = field(default_factory=dict)
+    _namespaces: dict[frozenset[str], Any] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
@@ -80,6 +83,7 @@ class ScenarioManager:
         self.health.setdefault(name, Health())
         self.pm.check_pending()
         self._subsets.clear()
+        self._namespaces.clear()
 
     def register_all(self, scenarios: Iterable[Scenario], refused: Iterable[Refusal]) -> None:
         for scenario in scenarios:
@@ -90,16 +94,22 @@ class ScenarioManager:
 
     def hooks_for(self, enabled: frozenset[str]) -> Any:
         """An object with one caller per hook that reaches only the ``enabled`` scenarios (and the host's defaults)."""
-        return SimpleNamespace(**{name: self.caller(name, enabled) for name in self.hook_names()})
+        found = self._namespaces.get(enabled)
+        if found is None:
+            found = SimpleNamespace(**{name: self.caller(name, enabled) for name in self.hook_names()})
+            self._namespaces[enabled] = found
+        return found
 
     def caller(self, hook: str, enabled: frozenset[str]) -> Any:
         key = (hook, enabled)
         found = self._subsets.get(key)
         if found is None:
             with self._lock:
-                remove = [self.pm.get_plugin(sid) for sid in self.scenarios if sid not in enabled]
-                found = self.pm.subset_hook_caller(hook, remove_plugins=remove)
-                self._subsets[key] = found
+                found = self._subsets.get(key)
+                if found is None:
+                    remove = [self.pm.get_plugin(sid) for sid in self.scenarios if sid not in enabled]
+                    found = self.pm.subset_hook_caller(hook, remove_plugins=remove)
+                    self._subsets[key] = found
         return found
 
     def hook_names(self) -> list[str]:
@@ -125,7 +135,7 @@ class ScenarioManager:
         """Catch and count the scenario's exceptions, and hand it arguments bound to itself.
 
         pluggy passes the same arguments to every implementation; any argument
-        with ``bind_scenario(id)`` (the context, a record's changes) is narrowed
+        that is :class:`Bindable` (the context, a record's changes) is narrowed
         here to what this scenario may see: its own settings, the fields it
         declared, never another scenario's.
         """
@@ -133,7 +143,7 @@ class ScenarioManager:
         @functools.wraps(fn)
         def guarded(*args: Any) -> Any:
             try:
-                return fn(*(a.bind_scenario(scenario_id) if hasattr(a, "bind_scenario") else a for a in args))
+                return fn(*[a.bind_scenario(scenario_id) if isinstance(a, Bindable) else a for a in args])
             except Exception as exc:  # a scenario's bug must not break the request or the others
                 self.record_failure(scenario_id, hook, exc)
                 return None

@@ -431,7 +431,9 @@ def test_record_changes_reach_enabled_scenarios_with_declared_fields_only(platfo
 
 
 def test_a_district_leader_picks_a_town_on_the_home_page(platform):
-    login = platform([module("wide", hooks={"routes": page_hook("wide")})], {DISTRICT: TownScenarios(scenarios=["wide"])})
+    login = platform(
+        [module("wide", hooks={"routes": page_hook("wide")})], {DISTRICT: TownScenarios(scenarios=["wide"])}
+    )
     leader = login("leader")
     home = leader.get("/").text
     assert 'name="town"' in home and "七星岗街道" in home

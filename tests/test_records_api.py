@@ -152,16 +152,70 @@ def test_a_lower_authority_source_makes_a_conflict_not_a_change(engine, settings
     from jiceng.core.web.app import create_app
 
     user_with_role("wang", "grid_worker", GRID_A1)
-    ranked = settings.model_copy(update={"records": settings.records.model_copy(update={"authority": {"person.phone": ["portal", "api"]}})})
+    ranked = settings.model_copy(
+        update={"records": settings.records.model_copy(update={"authority": {"person.phone": ["portal", "api"]}})}
+    )
     app = create_app(ranked, engine)
     with TestClient(app) as portal, TestClient(app) as api_client:
         portal.post("/login", data={"username": "wang", "password": "correct-horse-9"})
-        token = api_client.post("/api/auth/token", data={"username": "wang", "password": "correct-horse-9"}).json()["access_token"]
+        token = api_client.post("/api/auth/token", data={"username": "wang", "password": "correct-horse-9"}).json()[
+            "access_token"
+        ]
         made = portal.post("/api/people", json=person(GRID_A1, "赵六", phone="13800001111")).json()
         headers = {"Authorization": f"Bearer {token}"}
-        result = api_client.patch(f"/api/people/{made['id']}", json={"version": 1, "phone": "13900002222", "current_address": "新地址"}, headers=headers).json()
+        result = api_client.patch(
+            f"/api/people/{made['id']}",
+            json={"version": 1, "phone": "13900002222", "current_address": "新地址"},
+            headers=headers,
+        ).json()
         assert result["conflicts"] == ["phone"] and result["changed"] == ["current_address"]
         assert result["record"]["phone"] == "138****1111"
     with Session(engine) as s:
         conflict = s.exec(select(FieldConflict)).one()
-    assert (conflict.field, conflict.current, conflict.proposed, conflict.source) == ("phone", "13800001111", "13900002222", "api")
+    assert (conflict.field, conflict.current, conflict.proposed, conflict.source) == (
+        "phone",
+        "13800001111",
+        "13900002222",
+        "api",
+    )
+
+
+def test_export_returns_the_callers_records_masked_and_is_audited(user_with_role, login, engine):
+    import csv
+    import io
+
+    from openpyxl import load_workbook
+
+    user_with_role("boss", "town_admin", "500103003000")
+    user_with_role("wang", "grid_worker", GRID_A1)
+    admin = login("boss")
+    admin.post("/api/people", json=person(GRID_A1, "张秀英", ZHANG, phone="13812345678", tags=["党员"]))
+    admin.post("/api/people", json=person(GRID_A2, "李四"))
+    assert login("wang").get("/api/people/export").status_code == 403
+    exported = admin.get("/api/people/export")
+    assert exported.status_code == 200 and exported.content.startswith("\ufeff".encode())
+    rows = list(csv.reader(io.StringIO(exported.content.decode("utf-8-sig"))))
+    assert rows[0][:3] == ["所属网格", "公民身份号码", "姓名"]
+    zhang = next(r for r in rows if r[2] == "张秀英")
+    assert zhang[1] == ZHANG and "党员" in zhang[-1]  # the town administrator holds pii:view
+    xlsx = admin.get("/api/people/export", params={"format": "xlsx", "grid": GRID_A2})
+    sheet = load_workbook(io.BytesIO(xlsx.content)).active
+    assert [c.value for c in sheet[2]][2] == "李四" and sheet.max_row == 2
+    with Session(engine) as s:
+        exports = s.exec(select(AuditEntry).where(AuditEntry.action == "records.export")).all()
+    assert [e.detail["rows"] for e in exports] == [2, 1]
+
+
+def test_quality_report(user_with_role, login):
+    user_with_role("boss", "town_admin", "500103003000")
+    admin = login("boss")
+    admin.post("/api/people", json=person(GRID_A1, "重名", birth_date="1980-01-01", phone="13812345678"))
+    admin.post("/api/people", json=person(GRID_A2, "重名", birth_date="1980-01-01"))
+    report = admin.get("/api/quality", params={"area": "500103003000"}).json()
+    people = report["tables"]["person"]
+    assert people["total"] == 2
+    assert people["fields"]["phone"] == {"filled": 1, "share": 0.5}
+    assert people["fields"]["name"]["share"] == 1.0
+    assert people["not_updated"] == 0
+    assert report["duplicates"][0]["name"] == "重名" and report["duplicates"][0]["count"] == 2
+    assert admin.get("/api/quality", params={"area": "500103001000"}).status_code == 403

@@ -14,12 +14,13 @@ from jiceng.core.records import validation
 from jiceng.core.records.service import text
 from jiceng.core.records.tables import TableSpec
 from jiceng.plugins.manifest import Manifest
+from jiceng.plugins.registrations import Bindable
 
 TOWN_DEPTH = 3
 
 
 @dataclass(frozen=True)
-class RecordChanges:
+class RecordChanges(Bindable):
     """All changed fields; each scenario's hook receives only the fields its manifest declares."""
 
     table: str

@@ -45,7 +45,9 @@ LOST_DIGITS = N_(
 
 # Dashes that NFKC leaves alone but people (and input methods) type for "-".
 _DASHES = str.maketrans(dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58", "-"))
-_SCIENTIFIC = re.compile(r"\d+[.,]\d*E[+]?\d+|\d+E\+\d+", re.IGNORECASE)  # a point or a plus: a credit code may end in E6
+_SCIENTIFIC = re.compile(
+    r"\d+[.,]\d*E[+]?\d+|\d+E\+\d+", re.IGNORECASE
+)  # a point or a plus: a credit code may end in E6
 _WHOLE_FLOAT = re.compile(r"(\d+)\.0*")
 # Doubles hold 15 significant digits for certain; Excel shows no more than that.
 _EXACT_DIGITS = 15

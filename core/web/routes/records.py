@@ -13,20 +13,24 @@ from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response, status
+from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
+from sqlalchemy import and_
 from sqlmodel import col, select
 
 from jiceng.core import audit
 from jiceng.core.areas import get_area, within
 from jiceng.core.errors import FieldError, bad_request
 from jiceng.core.i18n import both
-from jiceng.core.records import service
-from jiceng.core.records.models import HouseUse, OrganisationKind, Person, PersonTag
+from jiceng.core.records import export, quality, service
+from jiceng.core.records.models import FieldConflict, HouseUse, OrganisationKind, Person, PersonTag
 from jiceng.core.records.notify import notify
 from jiceng.core.records.schemas import HouseIn, HousePatch, OrganisationIn, OrganisationPatch, PersonIn, PersonPatch
-from jiceng.core.records.tables import HOUSES, ORGANISATIONS, PEOPLE, TableSpec
+from jiceng.core.records.tables import HOUSES, ORGANISATIONS, PEOPLE, TABLES, TableSpec
 from jiceng.core.web.context import Caller
 from jiceng.core.web.deps import CallerDep, SessionDep, SettingsDep, client_address
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 class Page(BaseModel):
@@ -107,6 +111,42 @@ def build(spec: TableSpec, create_model: type[BaseModel], patch_model: type[Base
         rows = session.exec(query.order_by(col(model.id)).offset(offset).limit(limit)).all()  # type: ignore[attr-defined]
         tags = service.tags_of(session, [r.id for r in rows]) if spec is PEOPLE else {}
         return Page(data=[service.present(spec, r, reveal=False, tags=tags.get(r.id)) for r in rows], count=total)
+
+    @router.get("/export")
+    def export_records(
+        request: Request,
+        caller: CallerDep,
+        session: SessionDep,
+        filters: Annotated[ListFilters, Query()],
+        format: Annotated[str, Query(pattern="^(csv|xlsx)$")] = "csv",
+    ) -> Response:
+        """数据回家: the caller's records as CSV or XLSX, masked where the caller lacks ``pii:view``; audited."""
+        caller.require("records:export")
+        query = filtered(spec, caller, session, filters).where(
+            caller.grants.filter("records:export", col(model.area_path))
+        )  # type: ignore[attr-defined]
+        total = service.count(session, query)
+        detail = {
+            "table": spec.name,
+            "format": format,
+            "rows": total,
+            "filters": filters.model_dump(exclude_defaults=True, mode="json"),
+        }
+        audit.record(
+            session,
+            actor=caller.username,
+            action="records.export",
+            target_type=spec.name,
+            address=client_address(request),
+            detail=detail,
+        )
+        session.commit()
+        cells = export.rows(session, spec, query, caller.grants)
+        name = f"{spec.plural}-{date.today():%Y%m%d}.{format}"
+        headers = {"Content-Disposition": f'attachment; filename="{name}"'}
+        if format == "xlsx":
+            return Response(export.xlsx_bytes(spec, cells), media_type=XLSX, headers=headers)
+        return StreamingResponse(export.csv_stream(spec, cells), media_type="text/csv; charset=utf-8", headers=headers)
 
     @router.get("/{record_id}")
     def read(
@@ -207,8 +247,33 @@ def build(spec: TableSpec, create_model: type[BaseModel], patch_model: type[Base
     return router
 
 
+quality_router = APIRouter(prefix="/api/quality", tags=["quality"])
+
+
+@quality_router.get("")
+def quality_report(
+    caller: CallerDep,
+    session: SessionDep,
+    area: Annotated[str | None, Query(max_length=15)] = None,
+    stale_days: Annotated[int, Query(ge=1, le=3650)] = 365,
+) -> dict[str, Any]:
+    """Completeness per field, records not updated for ``stale_days``, open conflicts, suspected duplicates."""
+    caller.require("records:view")
+    inside = get_area(session, area) if area else None
+    if inside is not None:
+        caller.require("records:view", inside.path)
+
+    def scope(path_column: Any) -> Any:
+        allowed = caller.grants.filter("records:view", path_column)
+        return and_(allowed, within(path_column, [inside.path])) if inside is not None else allowed
+
+    scopes = {name: scope(col(spec.model.area_path)) for name, spec in TABLES.items()}  # type: ignore[attr-defined]
+    return quality.report(session, scopes, scope(col(FieldConflict.area_path)), stale_days=stale_days)
+
+
 routers = [
     build(PEOPLE, PersonIn, PersonPatch),
     build(HOUSES, HouseIn, HousePatch),
     build(ORGANISATIONS, OrganisationIn, OrganisationPatch),
+    quality_router,
 ]
