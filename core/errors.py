@@ -79,8 +79,11 @@ def scenario_error(status: int, code: str, zh: str, en: str, fields: Sequence[Fi
     return ScenarioError(status, code, en, {}, fields, zh=zh, en=en)
 
 
-def bad_request(msgid: str, *, code: str = "invalid", fields: Sequence[FieldError] = (), **params: object) -> AppError:
-    return AppError(422, code, msgid, params, fields)
+def bad_request(
+    msgid: str, *, error_code: str = "invalid", fields: Sequence[FieldError] = (), **params: object
+) -> AppError:
+    """422 with ``msgid`` filled from ``params`` (``error_code`` is the machine-readable code, not a placeholder)."""
+    return AppError(422, error_code, msgid, params, fields)
 
 
 def not_found(msgid: str, **params: object) -> AppError:

@@ -22,8 +22,9 @@ from jiceng.core import __version__, audit
 from jiceng.core.areas import Area, AreaLevel
 from jiceng.core.config import Settings
 from jiceng.core.enablement import Enablement, TownState, record_change
-from jiceng.core.errors import FieldError, bad_request, describe_pydantic, not_found
+from jiceng.core.errors import AppError, FieldError, bad_request, describe_pydantic, not_found
 from jiceng.core.i18n import N_, both
+from jiceng.core.permissions.service import desired_permissions
 from jiceng.core.scenario_context import AreaInfo, ScenarioContext, TownContext
 from jiceng.core.web.context import Caller
 from jiceng.plugins.loader import Candidate, Scenario, bundled, installed, vet
@@ -83,13 +84,23 @@ class PluginHost:
         return [both(REFUSAL_MESSAGES[r.code], name=r.name, detail=r.detail, **r.params) for r in self.manager.refused]
 
     def check_config(self, settings: Settings) -> list[FieldError]:
-        """Every problem with ``[towns]``: unknown scenarios and settings that fail a scenario's model."""
+        """Every problem with ``[towns]`` and ``[roles]``: unknown scenarios and permissions, settings that fail.
+
+        A scenario that is installed but was refused (blocked, incompatible) is
+        not a config error: its refusal is reported on its own, and the towns
+        that list it simply go without it.
+        """
         problems: list[FieldError] = []
+        try:
+            desired_permissions(settings, self.declared_permissions())
+        except AppError as error:
+            problems += error.fields
+        refused = {r.name for r in self.manager.refused}
         for code, town in settings.towns.items():
             base = f'towns."{code}"'
             for key in ("scenarios", "exclude"):
                 for i, sid in enumerate(getattr(town, key)):
-                    if sid not in self.scenarios:
+                    if sid not in self.scenarios and sid not in refused:
                         problems.append(
                             FieldError(
                                 f"{base}.{key}[{i}]",
@@ -98,6 +109,8 @@ class PluginHost:
                         )
             for sid, values in town.settings.items():
                 manifest = self.manifest(sid)
+                if manifest is None and sid in refused:
+                    continue
                 if manifest is None:
                     problems.append(
                         FieldError(
@@ -139,8 +152,8 @@ class PluginHost:
                 return None
             return ScenarioContext(
                 base.town,
-                base.caller,
-                base.session,
+                base._caller,
+                base._session,
                 base.request,
                 manifest=manifest,
                 settings=self.settings_for(scenario_id, state),
@@ -166,7 +179,7 @@ class PluginHost:
         if manifest is None:
             raise not_found("No scenario {id} is installed (or it was refused).", id=scenario_id)
         if town.level != AreaLevel.town:
-            raise bad_request("Scenarios are switched per town; {code} is not a town.", code=town.code)
+            raise bad_request("Scenarios are switched per town; {area} is not a town.", area=town.code)
         if settings is not None:
             problems = self.settings_problems(manifest, settings, "settings")
             if problems:

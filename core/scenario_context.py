@@ -103,15 +103,19 @@ class TownContext(Bindable):
     """The caller in a town: what every hook call and scenario route starts from."""
 
     town: AreaInfo | None
-    caller: Caller | None
-    session: Session
+    _caller: Caller | None  # not for scenarios: use user, can() and require()
+    _session: Session  # not for scenarios: use store, people, houses, organisations and commit()
     request: Request | None = None
     binder: Callable[[str, TownContext], ScenarioContext | None] | None = field(default=None, repr=False)
     _bound: dict[str, TownContext] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def user(self) -> UserInfo | None:
-        return UserInfo(self.caller.user.username, self.caller.user.display_name) if self.caller else None
+        return UserInfo(self._caller.user.username, self._caller.user.display_name) if self._caller else None
+
+    def commit(self) -> None:
+        """Commit what this request changed through the context (records, the scenario's own rows)."""
+        self._session.commit()
 
     def t(self, zh: str, en: str) -> str:
         """The text for the caller's language: scenarios carry their own Chinese and English."""
@@ -119,9 +123,9 @@ class TownContext(Bindable):
 
     def can(self, permission: str) -> bool:
         """True when the caller holds ``permission`` anywhere at, above or inside the current town."""
-        if self.caller is None or self.town is None:
+        if self._caller is None or self.town is None:
             return False
-        return self.caller.grants.reaches(permission, self.town.path)
+        return self._caller.grants.reaches(permission, self.town.path)
 
     def require(self, permission: str) -> None:
         if not self.can(permission):
@@ -129,15 +133,15 @@ class TownContext(Bindable):
 
     def areas(self, level: AreaLevel | None = None) -> list[AreaInfo]:
         """Areas of the current town the caller may read, in code order."""
-        if self.caller is None or self.town is None:
+        if self._caller is None or self.town is None:
             return []
         query = select(Area).where(
-            within(col(Area.path), [self.town.path]), self.caller.grants.filter("areas:read", col(Area.path))
+            within(col(Area.path), [self.town.path]), self._caller.grants.filter("areas:read", col(Area.path))
         )
         if level is not None:
             query = query.where(col(Area.level) == level)
         return [
-            AreaInfo(a.code, a.name, a.level, a.path) for a in self.session.exec(query.order_by(col(Area.code))).all()
+            AreaInfo(a.code, a.name, a.level, a.path) for a in self._session.exec(query.order_by(col(Area.code))).all()
         ]
 
     def bind_scenario(self, scenario_id: str) -> TownContext:
@@ -176,7 +180,7 @@ class ScenarioContext(TownContext):
 
     @property
     def store(self) -> ScenarioStore:
-        return ScenarioStore(self.manifest, self.session)
+        return ScenarioStore(self.manifest, self._session)
 
     def check_fields(self, table: str, fields: Iterable[str], access: str = "read") -> None:
         """Purpose limitation: every field must be declared in the manifest for ``access``."""
@@ -191,5 +195,5 @@ class ScenarioContext(TownContext):
             raise forbidden("Scenario {scenario} may only render its own templates.", scenario=self.manifest.id)
         if self.request is None:
             raise RuntimeError("render() is for page routes")
-        self.request.state.caller = self.caller
+        self.request.state.caller = self._caller
         return render(self.request, template, {"ctx": self, **(context or {})}, status_code=status_code)

@@ -137,3 +137,15 @@ def test_the_config_is_checked_against_the_scenarios(tmp_path):
         'towns."500103003000".settings.notices.colour',
     }
     assert problems['towns."500103003000".settings.notices.max_length'] == "Must be at least 50."
+
+
+def test_config_check_names_unknown_role_permissions_and_tolerates_refused_scenarios(monkeypatch):
+    monkeypatch.setenv("JICENG_BLOCK_SCENARIOS", "notices")
+    settings = Settings(
+        environment="development",
+        roles={"volunteer": {"permissions": ["areas:read", "notices:read", "areas:raed"]}},
+        towns={"500103003000": {"scenarios": ["notices"], "settings": {"notices": {"signature": "街道办"}}}},
+    )
+    host = PluginHost.load(settings)
+    problems = {p.field: p.message_en for p in host.check_config(settings)}
+    assert problems == {"roles.volunteer.permissions[1]": "Unknown permission notices:read.", "roles.volunteer.permissions[2]": "Unknown permission areas:raed."}

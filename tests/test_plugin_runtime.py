@@ -361,7 +361,7 @@ def test_scenarios_read_and_write_people_only_through_declared_fields(platform):
     @api.post("/people/{pid}/phone")
     def set_phone(pid: int, phone: str, version: int, ctx: ScenarioContextDep) -> dict[str, Any]:
         outcome = ctx.people.update(pid, {"phone": phone}, version=version)
-        ctx.session.commit()
+        ctx.commit()
         return {"changed": outcome.changed}
 
     @hookimpl

@@ -36,14 +36,14 @@ class ScenarioRecords:
         self.settings = settings
 
     def _shape(self, record: Any, fields: list[str]) -> dict[str, Any]:
-        reveal = self.ctx.caller is not None and self.ctx.caller.grants.allows("pii:view", record.area_path)
+        reveal = self.ctx._caller is not None and self.ctx._caller.grants.allows("pii:view", record.area_path)
         shown = service.present(self.spec, record, reveal=reveal)
         return {"id": record.id, "version": record.version, **{f: shown[f] for f in fields}}
 
     def get(self, record_id: int, *, fields: list[str]) -> dict[str, Any]:
         """The record's declared ``fields``; 403 outside the caller's areas."""
         self.ctx.check_fields(self.spec.name, fields)
-        record = service.get_record(self.ctx.session, self.spec, record_id)
+        record = service.get_record(self.ctx._session, self.spec, record_id)
         self._caller().require("records:view", record.area_path)
         return self._shape(record, fields)
 
@@ -57,22 +57,22 @@ class ScenarioRecords:
             query = query.where(within(col(self.spec.model.area_path), [self.ctx.town.path]))  # type: ignore[attr-defined]
         if q:
             query = query.where(service.search_condition(self.spec, q))
-        rows = self.ctx.session.exec(query.order_by(col(self.spec.model.id)).limit(min(limit, 200))).all()  # type: ignore[attr-defined]
+        rows = self.ctx._session.exec(query.order_by(col(self.spec.model.id)).limit(min(limit, 200))).all()  # type: ignore[attr-defined]
         return [self._shape(r, fields) for r in rows]
 
     def update(self, record_id: int, values: dict[str, Any], *, version: int) -> service.Outcome:
         """Change declared fields, recorded with this scenario as the source; the caller commits."""
         self.ctx.check_fields(self.spec.name, list(values), "write")
-        record = service.get_record(self.ctx.session, self.spec, record_id)
+        record = service.get_record(self.ctx._session, self.spec, record_id)
         self._caller().require("records:edit", record.area_path)
         try:
             patch = PATCHES[self.spec.name](**values, version=version)
         except ValidationError as exc:
             raise bad_request("Some fields are not valid.", fields=describe_pydantic(exc.errors())) from exc
         source = service.Source("scenario", self._caller().username, self.ctx.scenario_id)
-        return service.update(self.ctx.session, self.spec, record, patch, source=source, settings=self.settings)
+        return service.update(self.ctx._session, self.spec, record, patch, source=source, settings=self.settings)
 
     def _caller(self) -> Caller:
-        if self.ctx.caller is None:
+        if self.ctx._caller is None:
             raise unauthorized()
-        return self.ctx.caller
+        return self.ctx._caller

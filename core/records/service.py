@@ -67,9 +67,9 @@ def place(session: Session, area_code: str) -> Area:
     area = get_area(session, area_code)
     if area.level not in RECORD_LEVELS:
         raise bad_request(
-            "Records belong to a community or a grid; {code} is a {level}.",
+            "Records belong to a community or a grid; {area} is a {level}.",
             fields=[FieldError("area_code", *both("Choose a community or a grid."))],
-            code=area_code,
+            area=area_code,
             level=area.level,
         )
     return area

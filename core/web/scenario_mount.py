@@ -56,7 +56,7 @@ def resolve_town(request: Request, caller: Caller | None, session: Session) -> A
     if not code:
         if caller is None:
             raise unauthorized()
-        raise bad_request("Choose a town with ?town=CODE.", code="town_required")
+        raise bad_request("Choose a town with ?town=CODE.", error_code="town_required")
     town = session.get(Area, code)
     if town is None or town.level != AreaLevel.town:
         raise not_found("No town with code {code}.", code=code)

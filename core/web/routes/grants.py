@@ -33,7 +33,8 @@ def grant(
 ) -> GrantResult:
     area = get_area(session, body.area_code)
     caller.require("roles:grant", area.path)
-    for perm in sorted(desired_permissions(settings).get(body.role, ())):
+    declared = request.app.state.host.declared_permissions()
+    for perm in sorted(desired_permissions(settings, declared).get(body.role, ())):
         caller.require(perm, area.path)
     changed = grant_role(
         session,

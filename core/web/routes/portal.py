@@ -81,7 +81,7 @@ def town_home(host: PluginHost, caller: Caller, town: Area, session: Session, re
     ]
     cards = [
         card
-        for batch in host.hooks(state).dashboard_cards(context=context)
+        for batch in host.manager.hooks_for(frozenset(m.id for m in usable)).dashboard_cards(context=context)
         for card in batch or ()
         if isinstance(card, DashboardCard)
     ]
