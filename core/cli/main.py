@@ -11,7 +11,7 @@ from jiceng.core.i18n import _, locale_from_environment, set_locale
 
 set_locale(locale_from_environment())  # help texts below are translated as they are defined
 
-from jiceng.core.cli import areas, audit, config, db, roles, scenarios, serve, tooling, users  # noqa: E402
+from jiceng.core.cli import areas, audit, config, db, imports, roles, scenarios, serve, tooling, users  # noqa: E402
 from jiceng.core.cli.runtime import Runtime  # noqa: E402
 
 app = typer.Typer(
@@ -48,5 +48,6 @@ app.add_typer(tooling.plugin_app, name="plugin")
 app.command("new-scenario", help=_("Write a new scenario package, ready to pip install and test."))(
     tooling.new_scenario
 )
+app.command("import", help=_("Import a ledger (CSV or XLSX) into people, houses or organisations."))(imports.import_)
 app.command("demo", help=_("Load the demo area tree and demo users (safe to run again)."))(serve.demo)
 app.command("serve", help=_("Serve the portal and the API."))(serve.serve)

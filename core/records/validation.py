@@ -62,6 +62,8 @@ def normalize(text: str) -> str:
     too, because codes are written in groups (``110105 19491231 002X``).
     Not for names or addresses, whose inner spaces matter.
     """
+    if text.isascii():  # the usual case: NFKC and the dash and format-character rules cannot change ASCII
+        return "".join(text.split())
     text = unicodedata.normalize("NFKC", text).translate(_DASHES)
     text = "".join(c for c in text if unicodedata.category(c) != "Cf")
     return "".join(text.split())
