@@ -8,7 +8,9 @@ town A only. Define the ``scenario_id`` fixture; override
 
 Fixtures: ``scenario_id`` (yours), ``scenario_settings``, ``jiceng_settings``,
 ``jiceng_engine`` (empty tables per test), ``jiceng_world`` (the tree and the
-users), ``jiceng_app``, ``client_as(role, town=TOWN_A)``, ``anonymous_client``.
+users), ``jiceng_app``, ``client_as(role, town=TOWN_A)``, ``anonymous_client``,
+``make_record(table, **values)`` (people, houses, organisations); helpers
+``valid_id_number()`` and ``valid_uscc()`` make synthetic codes that pass the checks.
 """
 
 from __future__ import annotations
@@ -28,6 +30,10 @@ from jiceng.core.config import Settings, TownScenarios
 from jiceng.core.db import is_sqlite, make_engine, transaction
 from jiceng.core.permissions.service import sync_roles
 from jiceng.core.plugin_host import PluginHost
+from jiceng.core.records import service as records_service
+from jiceng.core.records.schemas import HouseIn, OrganisationIn, PersonIn
+from jiceng.core.records.tables import TABLES
+from jiceng.core.records.validation import id_check_char, uscc_check_char
 from jiceng.core.sample_world import (
     CITY,
     COMMUNITY_A1,
@@ -66,6 +72,8 @@ __all__ = [
     "make_tree",
     "make_user",
     "username_for",
+    "valid_id_number",
+    "valid_uscc",
 ]
 
 TEST_DATABASE_ENV = "JICENG_TEST_DATABASE_URL"
@@ -173,3 +181,32 @@ def client_as(jiceng_app: Any) -> Iterator[Callable[..., TestClient]]:
     yield login
     for client in clients:
         client.__exit__(None, None, None)
+
+
+def valid_id_number(birth: str = "19850302", sequence: int = 1, region: str = "500103") -> str:
+    """A synthetic resident ID number with a correct check character (never a real person's)."""
+    first17 = f"{region}{birth}{sequence:03d}"
+    return first17 + id_check_char(first17)
+
+
+def valid_uscc(serial: int = 1, region: str = "500103") -> str:
+    """A synthetic unified social credit code with a correct check character."""
+    first17 = f"92{region}{serial:09d}"
+    return first17 + uscc_check_char(first17)
+
+
+@pytest.fixture
+def make_record(jiceng_engine: Engine, jiceng_world: None) -> Callable[..., int]:
+    """``make_record("person", name="王芳", area_code=GRID_A1, …)``: a record made through the core's own
+    validation and provenance (source "api"); returns its id. Tables: person, house, organisation."""
+
+    def make(table: str, **values: Any) -> int:
+        spec = TABLES[table]
+        model = {"person": PersonIn, "house": HouseIn, "organisation": OrganisationIn}[table]
+        with transaction(jiceng_engine) as session:
+            record = records_service.create(
+                session, spec, model(**{"area_code": GRID_A1, **values}), source=records_service.Source("api", "test")
+            )
+            return record.id  # type: ignore[no-any-return]
+
+    return make

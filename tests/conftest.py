@@ -120,3 +120,9 @@ def cli(settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
         return runner.invoke(cli_app, list(args), input=input, catch_exceptions=False)
 
     return run
+
+
+@pytest.fixture
+def scenario_id() -> str:
+    """The harness's fixtures (``jiceng.sdk.testing``) enable one scenario; here, the bundled one."""
+    return "notices"

@@ -442,3 +442,16 @@ def test_a_district_leader_picks_a_town_on_the_home_page(platform):
     admin = login("admin")
     page = admin.get("/admin/scenarios", params={"town": TOWN_A})
     assert page.status_code == 200 and "解放碑街道" in page.text and 'name="town"' in page.text
+
+
+def test_the_harness_makes_valid_records(make_record, engine):
+    from sqlmodel import Session
+
+    from jiceng.core.records.models import Organisation, Person
+    from jiceng.sdk.testing import valid_id_number, valid_uscc
+
+    pid = make_record("person", name="王芳", id_number=valid_id_number("19850302", 11), phone="13800001111")
+    oid = make_record("organisation", name="小面馆", kind="individual_business", uscc=valid_uscc(7))
+    with Session(engine) as s:
+        assert s.get(Person, pid).gender == "male"
+        assert s.get(Organisation, oid).uscc == valid_uscc(7)
