@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 from jiceng.core.errors import InvalidValue
 from jiceng.core.records import validation
@@ -25,46 +25,26 @@ class Input(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
-def _id_number(value: Any) -> str | None:
-    return validation.parse_id_number(value).number if value not in (None, "") else None
+def _unless_blank(parse: Any, blank: Any) -> Any:
+    """A before-validator applying ``parse`` to anything but an empty value."""
+    return BeforeValidator(lambda value: parse(value) if value not in (None, "") else blank)
 
 
-def _uscc(value: Any) -> str | None:
-    return validation.parse_uscc(value) if value not in (None, "") else None
-
-
-def _phone(value: Any) -> str:
-    return validation.parse_phone(value) if value not in (None, "") else ""
-
-
-def _date(value: Any) -> date | None:
-    return validation.parse_date(value) if value not in (None, "") else None
+IdNumber = Annotated[str | None, _unless_blank(lambda v: validation.parse_id_number(v).number, None)]
+CreditCode = Annotated[str | None, _unless_blank(validation.parse_uscc, None)]
+Phone = Annotated[str | None, _unless_blank(validation.parse_phone, "")]  # None and "" both clear it
+LedgerDate = Annotated[date | None, _unless_blank(validation.parse_date, None)]
 
 
 class PersonFields(Input):
-    id_number: str | None = None
+    id_number: IdNumber = None
     gender: Gender | None = None
-    birth_date: date | None = None
+    birth_date: LedgerDate = None
     ethnicity: str = Field("", max_length=20)
-    phone: str = Field("", max_length=40)
+    phone: Phone = ""
     hukou_address: str = Field("", max_length=200)
     current_address: str = Field("", max_length=200)
     tags: list[str] | None = Field(None, max_length=20)
-
-    @field_validator("id_number", mode="before")
-    @classmethod
-    def _check_id(cls, value: Any) -> str | None:
-        return _id_number(value)
-
-    @field_validator("phone", mode="before")
-    @classmethod
-    def _check_phone(cls, value: Any) -> str:
-        return _phone(value)
-
-    @field_validator("birth_date", mode="before")
-    @classmethod
-    def _check_date(cls, value: Any) -> date | None:
-        return _date(value)
 
     @field_validator("tags")
     @classmethod
@@ -87,7 +67,7 @@ class PersonPatch(PersonFields):
     area_code: str | None = Field(None, min_length=12, max_length=15)
     name: str | None = Field(None, min_length=1, max_length=50)
     ethnicity: str | None = Field(None, max_length=20)  # type: ignore[assignment]
-    phone: str | None = Field(None, max_length=40)  # type: ignore[assignment]
+    phone: Phone = None
     hukou_address: str | None = Field(None, max_length=200)  # type: ignore[assignment]
     current_address: str | None = Field(None, max_length=200)  # type: ignore[assignment]
 
@@ -121,22 +101,12 @@ class HousePatch(Input):
 
 
 class OrganisationFields(Input):
-    uscc: str | None = None
+    uscc: CreditCode = None
     legal_representative: str = Field("", max_length=50)
-    phone: str = Field("", max_length=40)
+    phone: Phone = ""
     registered_address: str = Field("", max_length=200)
     licence_state: str = Field("", max_length=20)
     house_id: int | None = None
-
-    @field_validator("uscc", mode="before")
-    @classmethod
-    def _check_uscc(cls, value: Any) -> str | None:
-        return _uscc(value)
-
-    @field_validator("phone", mode="before")
-    @classmethod
-    def _check_phone(cls, value: Any) -> str:
-        return _phone(value)
 
 
 class OrganisationIn(OrganisationFields):
@@ -151,6 +121,6 @@ class OrganisationPatch(OrganisationFields):
     name: str | None = Field(None, min_length=1, max_length=100)
     kind: OrganisationKind | None = None
     legal_representative: str | None = Field(None, max_length=50)  # type: ignore[assignment]
-    phone: str | None = Field(None, max_length=40)  # type: ignore[assignment]
+    phone: Phone = None
     registered_address: str | None = Field(None, max_length=200)  # type: ignore[assignment]
     licence_state: str | None = Field(None, max_length=20)  # type: ignore[assignment]
