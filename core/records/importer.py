@@ -168,14 +168,14 @@ class _Run:
         code = values.get("area_code") or self.default_area
         column = next(iter(self.columns.by_field().get("area_code", ("所属网格",))))
         if not code:
-            return [_error(number, column, "area_code", "", NO_AREA)]
+            return [_row_error(number, column, "area_code", "", NO_AREA)]
         known = self.areas.get(code)
         if known is None or known[0] not in service.RECORD_LEVELS:
-            return [_error(number, column, "area_code", code, BAD_AREA, code=code)]
+            return [_row_error(number, column, "area_code", code, BAD_AREA, code=code)]
         values["area_code"], values["area_path"] = known[2], known[1]
         if self.spec.natural_key and not values.get(self.spec.natural_key):
             header = next(iter(self.columns.by_field().get(self.spec.natural_key, (self.spec.natural_key,))))
-            return [_error(number, header, self.spec.natural_key, "", NEEDS_KEY[self.spec.name])]
+            return [_row_error(number, header, self.spec.natural_key, "", NEEDS_KEY[self.spec.name])]
         return []
 
     def _key(self, values: dict[str, Any]) -> Any:
@@ -306,6 +306,6 @@ def defaults(spec: TableSpec) -> dict[str, Any]:
     return found
 
 
-def _error(row: int, column: str, field_name: str, value: str, msgid: str, **params: object) -> RowError:
+def _row_error(row: int, column: str, field_name: str, value: str, msgid: str, **params: object) -> RowError:
     zh, en = both(msgid, **params)
     return RowError(row, column, field_name, value, zh, en)
