@@ -39,14 +39,22 @@ def messy_ledger(path: Path) -> None:
 
 
 def run(engine, settings, path: Path, tmp_path: Path):
-    return import_ledger(engine, PEOPLE, path, actor="cli:test", settings=settings, error_report=tmp_path / "errors.csv", batch=3)
+    return import_ledger(
+        engine, PEOPLE, path, actor="cli:test", settings=settings, error_report=tmp_path / "errors.csv", batch=3
+    )
 
 
 def test_a_messy_ledger_imports_with_the_right_counts_and_report(engine, settings, world, tmp_path):
     ledger = tmp_path / "人口台账.csv"
     messy_ledger(ledger)
     summary = run(engine, settings, ledger, tmp_path)
-    assert (summary.read, summary.inserted, summary.updated, summary.unchanged, summary.rejected) == (8, 3, 0, 1, 4)  # row 9 repeats row 3
+    assert (summary.read, summary.inserted, summary.updated, summary.unchanged, summary.rejected) == (
+        8,
+        3,
+        0,
+        1,
+        4,
+    )  # row 9 repeats row 3
     assert "序号" in summary.ignored_columns and "备注" in summary.ignored_columns
 
     report = list(csv.reader((tmp_path / "errors.csv").open(encoding="utf-8-sig")))
@@ -77,14 +85,25 @@ def test_a_messy_ledger_imports_with_the_right_counts_and_report(engine, setting
 
 def test_a_changed_ledger_updates_with_provenance(engine, settings, world, tmp_path):
     ledger = tmp_path / "v1.csv"
-    ledger.write_text(f"姓名,公民身份号码,联系电话,所属网格\n王芳,{valid_id('19850302', 11)},13812345678,{GRID_A1}\n", encoding="utf-8-sig")
+    ledger.write_text(
+        f"姓名,公民身份号码,联系电话,所属网格\n王芳,{valid_id('19850302', 11)},13812345678,{GRID_A1}\n",
+        encoding="utf-8-sig",
+    )
     assert run(engine, settings, ledger, tmp_path).inserted == 1
-    ledger.write_text(f"姓名,公民身份号码,联系电话,所属网格\n王芳,{valid_id('19850302', 11)},13900002222,{GRID_A1}\n", encoding="utf-8-sig")
+    ledger.write_text(
+        f"姓名,公民身份号码,联系电话,所属网格\n王芳,{valid_id('19850302', 11)},13900002222,{GRID_A1}\n",
+        encoding="utf-8-sig",
+    )
     summary = run(engine, settings, ledger, tmp_path)
     assert (summary.inserted, summary.updated) == (0, 1)
     with Session(engine) as s:
         change = s.exec(select(FieldChange).where(FieldChange.field == "phone")).one()
-    assert (change.old, change.new, change.source, change.source_ref) == ("13812345678", "13900002222", "import", "v1.csv:2")
+    assert (change.old, change.new, change.source, change.source_ref) == (
+        "13812345678",
+        "13900002222",
+        "import",
+        "v1.csv:2",
+    )
 
 
 def test_cli_import_prints_a_summary(engine, world, tmp_path, cli):
@@ -102,7 +121,10 @@ def test_cli_import_prints_a_summary(engine, world, tmp_path, cli):
 
 def test_grids_may_be_named_instead_of_coded(engine, settings, world, tmp_path):
     ledger = tmp_path / "names.csv"
-    ledger.write_text(f"姓名,公民身份号码,所属网格\n王芳,{valid_id('19850302', 11)},解放碑一社区第2网格\n李强,{valid_id('19600115', 22)},没有这个网格\n", encoding="utf-8")
+    ledger.write_text(
+        f"姓名,公民身份号码,所属网格\n王芳,{valid_id('19850302', 11)},解放碑一社区第2网格\n李强,{valid_id('19600115', 22)},没有这个网格\n",
+        encoding="utf-8",
+    )
     summary = run(engine, settings, ledger, tmp_path)
     assert (summary.inserted, summary.rejected) == (1, 1)
     with Session(engine) as s:

@@ -148,4 +148,7 @@ def test_config_check_names_unknown_role_permissions_and_tolerates_refused_scena
     )
     host = PluginHost.load(settings)
     problems = {p.field: p.message_en for p in host.check_config(settings)}
-    assert problems == {"roles.volunteer.permissions[1]": "Unknown permission notices:read.", "roles.volunteer.permissions[2]": "Unknown permission areas:raed."}
+    assert problems == {
+        "roles.volunteer.permissions[1]": "Unknown permission notices:read.",
+        "roles.volunteer.permissions[2]": "Unknown permission areas:raed.",
+    }
