@@ -74,6 +74,18 @@ class RecordSettings(Section):
 
     authority: dict[str, list[Literal["portal", "api", "import", "scenario", "visit"]]] = {}
 
+    @field_validator("authority")
+    @classmethod
+    def _known_fields(cls, authority: dict[str, list[str]]) -> dict[str, list[str]]:
+        """Keys are ``table.field`` of the three tables; a typo must not silently switch the rule off."""
+        from jiceng.core.records.tables import TABLES  # the tables' fields; imported here to keep config light
+
+        for key in authority:
+            table, _, name = key.partition(".")
+            if table not in TABLES or name not in TABLES[table].fields:
+                raise InvalidValue("Unknown field {key}; write table.field, e.g. person.phone.", key=key)
+        return authority
+
 
 class Settings(BaseSettings):
     """Everything configurable; ``jiceng config check`` validates a file against it."""

@@ -101,3 +101,20 @@ def test_plugin_check_on_the_bundled_scenario(cli):
     assert "✗" not in result.output
     missing = cli("plugin", "check", "no_such_scenario")
     assert missing.exit_code == 1
+
+
+def test_password_and_deactivation(engine, cli, client):
+    assert cli("users", "add", "zhao", "--name", "赵六", "--password", "first-pass-1").exit_code == 0
+    assert cli("users", "password", "zhao", input="second-pass-2\nsecond-pass-2\n").exit_code == 0
+    assert client.post("/api/auth/token", data={"username": "zhao", "password": "second-pass-2"}).status_code == 200
+    assert cli("users", "deactivate", "zhao").exit_code == 0
+    assert client.post("/api/auth/token", data={"username": "zhao", "password": "second-pass-2"}).status_code == 401
+    assert cli("users", "activate", "zhao").exit_code == 0
+    assert cli("users", "password", "zhao", "--password", "short").exit_code == 1
+
+
+def test_authority_keys_are_checked(tmp_path, cli):
+    bad = tmp_path / "j.toml"
+    bad.write_text('environment = "development"\n[records.authority]\n"person.phon" = ["visit", "portal"]\n', encoding="utf-8")
+    result = cli("config", "check", str(bad))
+    assert result.exit_code == 1 and "person.phon" in result.output

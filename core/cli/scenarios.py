@@ -64,6 +64,11 @@ def show(ctx: typer.Context, scenario_id: str) -> None:
     for p in manifest.permissions:
         perms.add_row(p.name, pick(p.zh, p.en), ", ".join(p.roles))
     console.print(perms)
+    if manifest.event_types:
+        events = Table(_("Event type"), _("Name"), _("Deadline (hours)"), title=_("Event types"))
+        for event in manifest.event_types:
+            events.add_row(event.code, pick(event.zh, event.en), str(event.deadline_hours))
+        console.print(events)
     fields = Table(_("Field"), _("Access"), _("Purpose"), title=_("Personal data it uses"))
     for f in manifest.fields:
         fields.add_row(

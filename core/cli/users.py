@@ -9,7 +9,7 @@ import typer
 from jiceng.core import audit
 from jiceng.core.cli.runtime import actor, console, runtime
 from jiceng.core.i18n import _
-from jiceng.core.users import create_user, get_user, issue_token, revoke_tokens
+from jiceng.core.users import create_user, get_user, issue_token, revoke_tokens, set_password
 
 app = typer.Typer(help=_("User accounts and API tokens."), no_args_is_help=True)
 
@@ -69,3 +69,53 @@ def revoke(ctx: typer.Context, username: str, name: Annotated[str | None, typer.
             detail={"count": count},
         )
     console.print(_("Revoked {n} token(s).", n=count))
+
+
+@app.command(
+    "password", help=_("Set a user's password (asked for twice); their other sessions stay valid until they expire.")
+)
+def password(
+    ctx: typer.Context,
+    username: str,
+    new: Annotated[
+        str,
+        typer.Option(
+            "--password",
+            prompt=True,
+            hide_input=True,
+            confirmation_prompt=True,
+            help=_("Password (at least 8 characters)."),
+        ),
+    ] = "",
+) -> None:
+    with runtime(ctx).transaction() as session:
+        user = get_user(session, username)
+        set_password(session, user, new)
+        audit.record(session, actor=actor(), action="user.password", target_type="user", target_id=user.username)
+    console.print(_("Password of {username} changed.", username=username))
+
+
+@app.command("deactivate", help=_("Stop a user from logging in; their sessions and tokens stop working at once."))
+def deactivate(ctx: typer.Context, username: str) -> None:
+    _set_active(ctx, username, False)
+    console.print(_("{username} can no longer log in.", username=username))
+
+
+@app.command("activate", help=_("Let a deactivated user log in again."))
+def activate(ctx: typer.Context, username: str) -> None:
+    _set_active(ctx, username, True)
+    console.print(_("{username} can log in again.", username=username))
+
+
+def _set_active(ctx: typer.Context, username: str, active: bool) -> None:
+    with runtime(ctx).transaction() as session:
+        user = get_user(session, username)
+        user.is_active = active
+        session.add(user)
+        audit.record(
+            session,
+            actor=actor(),
+            action="user.activate" if active else "user.deactivate",
+            target_type="user",
+            target_id=user.username,
+        )
