@@ -215,3 +215,38 @@ def test_unknown_record_is_a_404_page(user_with_role, login):
     user_with_role("wang", "grid_worker", GRID_A1)
     response = login("wang").get("/records/houses/999")
     assert response.status_code == 404 and "text/html" in response.headers["content-type"]
+
+
+def test_a_clerk_uploads_a_ledger_and_gets_the_error_report(user_with_role, login, engine):
+    from sqlmodel import Session, select
+
+    from jiceng.core.audit import AuditEntry
+    from jiceng.core.records.models import Person
+    from jiceng.sdk.testing import valid_id_number
+
+    user_with_role("wang", "grid_worker", "500103003001001")
+    client = login("wang")
+    assert client.get("/records/import/people").status_code == 200
+    ledger = (
+        "姓名,身份证号码,所属网格\n"
+        f"王芳,{valid_id_number('19850302', 11)},500103003001001\n"
+        f"李强,{valid_id_number('19600115', 22)},500103003001002\n"  # another grid: not hers to change
+        "赵敏,36042619910102009X,500103003001001\n"
+    ).encode("gb18030")
+    page = client.post("/records/import/people", files={"ledger": ("台账.csv", ledger, "text/csv")})
+    assert page.status_code == 200
+    assert "新增" in page.text and "下载错误报告" in page.text
+    link = page.text.split('href="/records/import/report/')[1].split('"')[0]
+    report = client.get(f"/records/import/report/{link}")
+    assert report.status_code == 200
+    text = report.content.decode("utf-8-sig")
+    assert "500103003001002" in text and "mistyped" in text
+    with Session(engine) as s:
+        assert [p.name for p in s.exec(select(Person)).all()] == ["王芳"]
+        assert s.exec(select(AuditEntry).where(AuditEntry.action == "records.import")).one().detail["rejected"] == 2
+    user_with_role("li", "grid_worker", "500103001001001")
+    assert login("li").get(f"/records/import/report/{link}").status_code == 404
+    bad = client.post(
+        "/records/import/people", files={"ledger": ("x.bin", b"\x00\x01binary", "application/octet-stream")}
+    )
+    assert bad.status_code == 422 and "CSV" in bad.text

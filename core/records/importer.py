@@ -49,6 +49,7 @@ NEEDS_KEY = {
 NO_AREA = N_("No grid or community: fill the 所属网格 column or choose one for the whole file.")
 BAD_AREA = N_("{code} is not a community or grid of the area tree (or the name belongs to several).")
 MISSING_COLUMNS = N_("The file has no column for: {fields}.")
+NOT_YOURS = N_("You may not change records in {code}.")
 
 
 @dataclass
@@ -83,6 +84,7 @@ def import_ledger(
     default_area: str | None = None,
     batch: int = BATCH,
     progress: Callable[[int], None] | None = None,
+    may_edit: Callable[[str], bool] | None = None,
 ) -> Summary:
     """Import ``path`` into ``spec``'s table; every batch commits on its own. Raises :class:`LedgerError` for an unreadable file."""
     started = time.perf_counter()
@@ -91,7 +93,7 @@ def import_ledger(
     if columns.missing:
         raise LedgerError(MISSING_COLUMNS, fields=", ".join(columns.missing))
     summary = Summary(ignored_columns=columns.ignored, error_report=error_report)
-    run = _Run(engine, spec, columns, actor, settings, summary, default_area, path.name)
+    run = _Run(engine, spec, columns, actor, settings, summary, default_area, path.name, may_edit)
 
     def rows() -> Iterator[RowError]:
         pending: list[tuple[int, dict[str, Any]]] = []
@@ -122,6 +124,7 @@ class _Run:
     summary: Summary
     default_area: str | None
     file_name: str
+    may_edit: Callable[[str], bool] | None = None  # the uploader's reach, from the portal; the CLI has no limit
     areas: dict[str, tuple[str, str, str] | None] = field(default_factory=dict)  # code or name → (level, path, code)
 
     def batch(self, raw_rows: list[tuple[int, dict[str, Any]]]) -> list[RowError]:
@@ -172,6 +175,8 @@ class _Run:
         known = self.areas.get(code)
         if known is None or known[0] not in service.RECORD_LEVELS:
             return [_row_error(number, column, "area_code", code, BAD_AREA, code=code)]
+        if self.may_edit is not None and not self.may_edit(known[1]):
+            return [_row_error(number, column, "area_code", code, NOT_YOURS, code=code)]
         values["area_code"], values["area_path"] = known[2], known[1]
         if self.spec.natural_key and not values.get(self.spec.natural_key):
             header = next(iter(self.columns.by_field().get(self.spec.natural_key, (self.spec.natural_key,))))

@@ -24,7 +24,18 @@ from jiceng.core.permissions.service import sync_roles
 from jiceng.core.plugin_host import PluginHost
 from jiceng.core.web import errors
 from jiceng.core.web.locale import LocaleMiddleware
-from jiceng.core.web.routes import admin_scenarios, areas, auth, grants, health, me, portal, record_pages, records
+from jiceng.core.web.routes import (
+    admin_scenarios,
+    areas,
+    auth,
+    grants,
+    health,
+    me,
+    portal,
+    record_import,
+    record_pages,
+    records,
+)
 from jiceng.core.web.scenario_mount import mount_scenarios
 from jiceng.core.web.templating import make_environment
 
@@ -72,7 +83,7 @@ def create_app(settings: Settings, engine: Engine | None = None, host: PluginHos
     )
     app.add_middleware(LocaleMiddleware, default=settings.default_locale)
     errors.install(app)
-    for module in (auth, portal, me, areas, grants, health, admin_scenarios, record_pages):
+    for module in (auth, portal, me, areas, grants, health, admin_scenarios, record_import, record_pages):
         app.include_router(module.router)
     for router in records.routers:
         app.include_router(router)
