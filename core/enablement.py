@@ -15,7 +15,7 @@ import threading
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import JSON, Column, func
+from sqlalchemy import JSON, Column
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from jiceng.core.config import Settings
@@ -50,9 +50,6 @@ def path_codes(path: str) -> list[str]:
     return [code for code in path.split("/") if code]
 
 
-_LATEST_CHANGE = select(func.coalesce(func.max(ScenarioChange.id), 0))
-
-
 class Enablement:
     """Resolves :class:`TownState` for a town's path; thread-safe, one per app."""
 
@@ -65,7 +62,7 @@ class Enablement:
 
     def refresh(self, session: Session) -> None:
         """Reload the switches when the log has grown; one indexed query otherwise."""
-        latest = session.execute(_LATEST_CHANGE).scalar_one()
+        latest = session.connection().exec_driver_sql("SELECT coalesce(max(id), 0) FROM scenario_change").scalar_one()
         if latest == self._seen:
             return
         with self._lock:

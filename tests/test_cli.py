@@ -115,6 +115,8 @@ def test_password_and_deactivation(engine, cli, client):
 
 def test_authority_keys_are_checked(tmp_path, cli):
     bad = tmp_path / "j.toml"
-    bad.write_text('environment = "development"\n[records.authority]\n"person.phon" = ["visit", "portal"]\n', encoding="utf-8")
+    bad.write_text(
+        'environment = "development"\n[records.authority]\n"person.phon" = ["visit", "portal"]\n', encoding="utf-8"
+    )
     result = cli("config", "check", str(bad))
     assert result.exit_code == 1 and "person.phon" in result.output
