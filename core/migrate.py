@@ -43,10 +43,14 @@ def current_heads(engine: Engine) -> tuple[str, ...]:
 
 
 def pending(database_url: str, version_locations: Sequence[Path] = ()) -> bool:
-    """True when the database lacks a revision the code has."""
+    """True when the database lacks a revision the code has.
+
+    Revisions the database has but the code does not (a scenario uninstalled
+    after its tables were made) do not count: its data stays, unused.
+    """
     script = ScriptDirectory.from_config(alembic_config(database_url, version_locations))
     engine = make_engine(database_url)
     try:
-        return set(current_heads(engine)) != set(script.get_heads())
+        return bool(set(script.get_heads()) - set(current_heads(engine)))
     finally:
         engine.dispose()
