@@ -54,7 +54,7 @@ class RecordColumns(SQLModel):
     """What every base-table record has: place, version, soft delete, extension fields."""
 
     area_code: str = Field(foreign_key="area.code", max_length=15)
-    area_path: str = Field(max_length=96, index=True)
+    area_path: str = Field(max_length=96)  # indexed with deleted_at per table: a scope count reads the index only
     version: int = 1
     extra: dict = Field(default_factory=dict, sa_type=JSON, nullable=False)  # type: ignore[type-arg]
     created_at: datetime = Field(default_factory=utcnow)
@@ -64,7 +64,11 @@ class RecordColumns(SQLModel):
 
 class Person(RecordColumns, table=True):
     __tablename__ = "person"
-    __table_args__ = (Index("ix_person_name", "name"), Index("ix_person_id_tail", "id_tail"))
+    __table_args__ = (
+        Index("ix_person_name", "name"),
+        Index("ix_person_id_tail", "id_tail"),
+        Index("ix_person_area_path_deleted_at", "area_path", "deleted_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     id_number: str | None = Field(default=None, max_length=18, unique=True)
@@ -89,7 +93,10 @@ class PersonTag(SQLModel, table=True):
 
 class House(RecordColumns, table=True):
     __tablename__ = "house"
-    __table_args__ = (Index("ix_house_address", "address"),)
+    __table_args__ = (
+        Index("ix_house_address", "address"),
+        Index("ix_house_area_path_deleted_at", "area_path", "deleted_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     address: str = Field(max_length=200)
@@ -104,7 +111,10 @@ class House(RecordColumns, table=True):
 
 class Organisation(RecordColumns, table=True):
     __tablename__ = "organisation"
-    __table_args__ = (Index("ix_organisation_name", "name"),)
+    __table_args__ = (
+        Index("ix_organisation_name", "name"),
+        Index("ix_organisation_area_path_deleted_at", "area_path", "deleted_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     uscc: str | None = Field(default=None, max_length=18, unique=True)

@@ -21,7 +21,7 @@ from sqlalchemy import ColumnElement, and_, delete, func, insert, or_
 from sqlalchemy import update as sql_update
 from sqlmodel import Session, col, select
 
-from jiceng.core.areas import Area, AreaLevel, get_area
+from jiceng.core.areas import Area, AreaLevel, get_area, within
 from jiceng.core.config import Settings
 from jiceng.core.db import utcnow
 from jiceng.core.errors import AppError, FieldError, InvalidValue, bad_request, conflict, not_found
@@ -75,10 +75,18 @@ def place(session: Session, area_code: str) -> Area:
     return area
 
 
-def visible(spec: TableSpec, grants: Grants, perm: str) -> Any:
-    """The live records of ``spec`` the caller may see with ``perm``: one SQL filter, never a per-row check."""
+def visible(spec: TableSpec, grants: Grants, perm: str, *, under: str | None = None) -> Any:
+    """The live records of ``spec`` the caller may see with ``perm``: one SQL filter, never a per-row check.
+
+    With ``under`` (an area path) the caller's reach is intersected with it here, in Python, so the query
+    carries one narrow range rather than the town's range beside the community's.
+    """
     model = spec.model
-    return select(model).where(col(model.deleted_at).is_(None), grants.filter(perm, col(model.area_path)))  # type: ignore[attr-defined]
+    prefixes = list(grants.paths(perm))
+    if under is not None:
+        covering = [p for p in prefixes if under.startswith(p)]
+        prefixes = [under] if covering else [p for p in prefixes if p.startswith(under)]
+    return select(model).where(col(model.deleted_at).is_(None), within(col(model.area_path), prefixes))  # type: ignore[attr-defined]
 
 
 def get_record(session: Session, spec: TableSpec, record_id: int) -> Any:
@@ -341,14 +349,24 @@ def search_condition(spec: TableSpec, q: str) -> ColumnElement[bool]:
     """Free text: a full ID number or credit code, the last digits of an ID number, or a name/address fragment."""
     model = spec.model
     term = validation.normalize(q)
-    conditions = [col(getattr(model, f)).contains(q.strip()) for f in spec.search]
     if spec.natural_key and len(term) == 18:
-        conditions.append(col(getattr(model, spec.natural_key)) == term.upper())
+        code = _valid_key(spec, term)
+        if code is not None:  # a whole, valid number: the unique index answers, nothing else can match it
+            return col(getattr(model, spec.natural_key)) == code
+    conditions = [col(getattr(model, f)).contains(q.strip()) for f in spec.search]
     tail = term.upper()
     if spec is PEOPLE and 4 <= len(tail) <= 6 and tail[:-1].isdigit() and (tail[-1].isdigit() or tail[-1] == "X"):
         by_tail = col(Person.id_tail) == tail[-TAIL:]
         conditions.append(by_tail if len(tail) == TAIL else and_(by_tail, col(Person.id_number).endswith(tail)))
     return or_(*conditions)
+
+
+def _valid_key(spec: TableSpec, term: str) -> str | None:
+    """The normalised natural key if ``term`` is a valid one, else None."""
+    try:
+        return validation.parse_id_number(term).number if spec is PEOPLE else validation.parse_uscc(term)
+    except InvalidValue:
+        return None
 
 
 def count(session: Session, query: Any) -> int:

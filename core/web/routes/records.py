@@ -74,11 +74,9 @@ def filtered(spec: TableSpec, caller: Caller, session: SessionDep, f: ListFilter
     perm = "records:search" if f.q else "records:view"
     caller.require(perm)
     model = spec.model
-    query = service.visible(spec, caller.grants, perm)
+    query = service.visible(spec, caller.grants, perm, under=get_area(session, f.under).path if f.under else None)
     if f.grid:
         query = query.where(col(model.area_code) == f.grid)  # type: ignore[attr-defined]
-    if f.under:
-        query = query.where(within(col(model.area_path), [get_area(session, f.under).path]))  # type: ignore[attr-defined]
     if f.q:
         query = query.where(service.search_condition(spec, f.q))
     for tag in f.tag:
