@@ -125,6 +125,11 @@ class _Run:
     default_area: str | None
     file_name: str
     may_edit: Callable[[str], bool] | None = None  # the uploader's reach, from the portal; the CLI has no limit
+    headers: dict[str, tuple[str, ...]] = field(default_factory=dict)  # field → the ledger's headers, once per run
+
+    def __post_init__(self) -> None:
+        self.headers = self.columns.by_field()
+
     areas: dict[str, tuple[str, str, str] | None] = field(default_factory=dict)  # code or name → (level, path, code)
 
     def batch(self, raw_rows: list[tuple[int, dict[str, Any]]]) -> list[RowError]:
@@ -169,7 +174,7 @@ class _Run:
     def _place(self, number: int, values: dict[str, Any]) -> list[RowError]:
         """Fill ``area_code``/``area_path``, and check the natural key is there; the row's errors otherwise."""
         code = values.get("area_code") or self.default_area
-        column = next(iter(self.columns.by_field().get("area_code", ("所属网格",))))
+        column = next(iter(self.headers.get("area_code", ("所属网格",))))
         if not code:
             return [_row_error(number, column, "area_code", "", NO_AREA)]
         known = self.areas.get(code)
@@ -179,7 +184,7 @@ class _Run:
             return [_row_error(number, column, "area_code", code, NOT_YOURS, code=code)]
         values["area_code"], values["area_path"] = known[2], known[1]
         if self.spec.natural_key and not values.get(self.spec.natural_key):
-            header = next(iter(self.columns.by_field().get(self.spec.natural_key, (self.spec.natural_key,))))
+            header = next(iter(self.headers.get(self.spec.natural_key, (self.spec.natural_key,))))
             return [_row_error(number, header, self.spec.natural_key, "", NEEDS_KEY[self.spec.name])]
         return []
 
