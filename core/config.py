@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import secrets
 import tomllib
+from datetime import date, time
 from pathlib import Path
 from typing import Literal
 
@@ -18,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, V
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from jiceng.core.errors import FieldError, InvalidValue, describe_pydantic
+from jiceng.plugins.manifest import EventTypeDecl
 
 CONFIG_ENV = "JICENG_CONFIG"
 DEFAULT_CONFIG = Path("jiceng.toml")
@@ -87,6 +89,76 @@ class RecordSettings(Section):
         return authority
 
 
+class CalendarSettings(Section):
+    """``[events.calendar]``: the working day and the year's holidays and make-up working days (调休)."""
+
+    workday_start: time = time(9, 0)
+    workday_end: time = time(17, 30)
+    holidays: list[date] = []
+    extra_workdays: list[date] = []
+    utc_offset_hours: int = Field(8, ge=-12, le=14)
+
+    @field_validator("workday_end")
+    @classmethod
+    def _after_start(cls, value: time, info: ValidationInfo) -> time:
+        start = info.data.get("workday_start")
+        if start is not None and value <= start:
+            raise InvalidValue("The working day must end after it starts.")
+        return value
+
+
+class LocalEventType(EventTypeDecl):
+    """``[[events.types]]``: a town's own event type, named ``local.<code>``; ``towns`` empty means every town."""
+
+    towns: tuple[str, ...] = ()
+
+
+class DispatchRuleSettings(Section):
+    """``[[events.rules]]``: events of ``type`` (``*`` for any) under ``area`` go to ``department``."""
+
+    area: str
+    type: str = "*"
+    department: str
+
+
+class AssessmentWeights(Section):
+    """``[events.weights]``: how the composite score weighs each rate (normalised to sum to 1)."""
+
+    closure: float = Field(0.2, ge=0)
+    on_time: float = Field(0.3, ge=0)
+    first_time: float = Field(0.2, ge=0)
+    rework: float = Field(0.1, ge=0)  # scored as 1 − rework rate
+    satisfaction: float = Field(0.2, ge=0)
+
+
+class AttachmentSettings(Section):
+    """``[events.attachments]``: where photos are kept and what is accepted."""
+
+    directory: str = "attachments"
+    max_bytes: int = Field(10 * 1024 * 1024, ge=1024)
+    content_types: list[str] = ["image/jpeg", "image/png", "image/webp", "application/pdf"]
+
+
+class EventSettings(Section):
+    """``[events]``: the event loop's calendar, local types, dispatch rules and assessment weights."""
+
+    calendar: CalendarSettings = CalendarSettings()
+    #: warn this many working hours before a deadline
+    warn_hours: int = Field(4, ge=0)
+    types: list[LocalEventType] = []
+    rules: list[DispatchRuleSettings] = []
+    weights: AssessmentWeights = AssessmentWeights()
+    attachments: AttachmentSettings = AttachmentSettings()
+
+    @field_validator("types")
+    @classmethod
+    def _local_codes(cls, types: list[LocalEventType]) -> list[LocalEventType]:
+        for event_type in types:
+            if not event_type.code.startswith("local."):
+                raise InvalidValue("A town's own event type is named local.<code>, not {name}.", name=event_type.code)
+        return types
+
+
 class Settings(BaseSettings):
     """Everything configurable; ``jiceng config check`` validates a file against it."""
 
@@ -101,6 +173,7 @@ class Settings(BaseSettings):
     roles: dict[str, RoleSettings] = {}
     towns: dict[str, TownScenarios] = {}
     records: RecordSettings = RecordSettings()
+    events: EventSettings = EventSettings()
 
     @classmethod
     def settings_customise_sources(

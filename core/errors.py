@@ -86,6 +86,11 @@ def bad_request(
     return AppError(422, error_code, msgid, params, fields)
 
 
+def invalid_field(name: str, msgid: str, **params: object) -> AppError:
+    """422 about one input field: the message names it, in both languages."""
+    return AppError(422, "invalid", msgid, params, [FieldError(name, *both(msgid, **params))])
+
+
 def not_found(msgid: str, **params: object) -> AppError:
     return AppError(404, "not_found", msgid, params)
 

@@ -28,6 +28,7 @@ KEYWORDS = {
     "N_": None,
     "both": None,
     "bad_request": None,
+    "invalid_field": (2,),
     "not_found": None,
     "forbidden": None,
     "unauthorized": None,

@@ -3,6 +3,16 @@
 from jiceng.core.areas import Area
 from jiceng.core.audit import AuditEntry, AuditHead
 from jiceng.core.enablement import ScenarioChange
+from jiceng.core.events.models import (
+    Department,
+    DepartmentMember,
+    DispatchRule,
+    Event,
+    EventAction,
+    EventAttachment,
+    EventCounter,
+    Open311Client,
+)
 from jiceng.core.permissions.store import CasbinRule, PolicyChange
 from jiceng.core.records.models import (
     FieldChange,
@@ -22,10 +32,18 @@ __all__ = [
     "AuditEntry",
     "AuditHead",
     "CasbinRule",
+    "Department",
+    "DepartmentMember",
+    "DispatchRule",
+    "Event",
+    "EventAction",
+    "EventAttachment",
+    "EventCounter",
     "FieldChange",
     "FieldConflict",
     "House",
     "LoginFailure",
+    "Open311Client",
     "Organisation",
     "Person",
     "PersonHouse",

@@ -73,6 +73,9 @@ class PluginHost:
         scenario = self.scenarios.get(scenario_id)
         return scenario.manifest if scenario else None
 
+    def manifests(self) -> list[Manifest]:
+        return [s.manifest for s in self.scenarios.values()]
+
     def declared_permissions(self) -> list[PermissionDecl]:
         return [p for s in self.scenarios.values() for p in s.manifest.permissions]
 

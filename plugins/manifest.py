@@ -50,14 +50,57 @@ class PermissionDecl(Declared):
     roles: tuple[str, ...] = ()
 
 
+class EventCategory(StrEnum):
+    """The classes event types are grouped by: GB/T 30428's six for city management, then the governance ones."""
+
+    city_appearance = "city_appearance"  # 市容环境
+    advertising = "advertising"  # 宣传广告
+    construction = "construction"  # 施工管理
+    emergency = "emergency"  # 突发事件
+    street_order = "street_order"  # 街面秩序
+    extended = "extended"  # 扩展事件
+    dispute = "dispute"  # 矛盾纠纷
+    hazard = "hazard"  # 安全隐患
+    livelihood = "livelihood"  # 民生诉求
+    other = "other"  # 其他
+
+
+class EventFieldDecl(Declared):
+    """A field the report form of an event type asks for (also an Open311 attribute)."""
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    zh: str = Field(min_length=1)
+    en: str = Field(min_length=1)
+    kind: Literal["text", "number", "date", "choice"] = "text"
+    required: bool = False
+    choices: tuple[str, ...] = ()
+
+    @model_validator(mode="after")
+    def _choices_for_choice(self) -> EventFieldDecl:
+        if (self.kind == "choice") != bool(self.choices):
+            raise ValueError(f"field {self.name!r}: give choices exactly when kind is 'choice'")
+        return self
+
+
 class EventTypeDecl(Declared):
-    """An event type the scenario adds to the event loop, named ``{id}.{code}``."""
+    """An event type the scenario adds to the event loop, named ``{id}.{code}``.
+
+    The deadline counts working time from dispatch: ``deadline_days`` working
+    days when given, else ``deadline_hours`` working hours. ``department`` is
+    the code of the town department that handles it unless a dispatch rule or
+    a scenario's ``route_event`` says otherwise; ``public`` types are offered
+    to residents and Open311 clients.
+    """
 
     code: str
     zh: str
     en: str
-    category: str = ""
+    category: EventCategory = EventCategory.other
     deadline_hours: int = Field(72, ge=1)
+    deadline_days: int | None = Field(None, ge=1)
+    department: str = ""
+    public: bool = False
+    fields: tuple[EventFieldDecl, ...] = ()
 
 
 class MenuEntry(Declared):

@@ -58,10 +58,18 @@ CORE_PERMISSIONS = {
             "records:search", N_("Search people, houses and organisations across the community"), widen_to_depth=4
         ),
         Permission("records:export", N_("Export people, houses and organisations")),
+        Permission("events:report", N_("Report events")),
+        Permission("events:view", N_("See the events of an area")),
+        Permission("events:dispatch", N_("Accept, dispatch, escalate events and approve extensions (command centre)")),
+        Permission("events:handle", N_("Handle events dispatched to one's department")),
+        Permission("events:verify", N_("Verify and close handled events, or send them back")),
+        Permission("events:supervise", N_("Urge events on (supervision)")),
+        Permission("events:assess", N_("See the assessment of departments, grid workers and areas")),
+        Permission("events:manage", N_("Manage departments, dispatch rules and Open311 clients")),
     )
 }
 
-_STAFF = {"areas:read", "records:view", "records:search"}
+_STAFF = {"areas:read", "records:view", "records:search", "events:view", "events:report"}
 
 BUILTIN_ROLES = {
     r.name: r
@@ -73,13 +81,17 @@ BUILTIN_ROLES = {
             frozenset(
                 _STAFF
                 | {"areas:manage", "users:read", "users:manage", "roles:grant", "audit:read", "scenarios:manage"}
-                | {"records:edit", "records:export", "pii:view"}
+                | {"records:edit", "records:export", "pii:view", "events:assess", "events:manage"}
             ),
         ),
-        Role("dispatcher", N_("Command-centre dispatcher"), frozenset(_STAFF | {"users:read"})),
-        Role("handler", N_("Department handler"), frozenset(_STAFF)),
+        Role(
+            "dispatcher",
+            N_("Command-centre dispatcher"),
+            frozenset(_STAFF | {"users:read", "events:dispatch", "events:verify", "events:supervise", "events:assess"}),
+        ),
+        Role("handler", N_("Department handler"), frozenset(_STAFF | {"events:handle"})),
         Role("grid_worker", N_("Grid worker"), frozenset(_STAFF | {"records:edit"})),
-        Role("leader", N_("Leader"), frozenset(_STAFF | {"users:read"})),
-        Role("resident", N_("Resident"), frozenset()),
+        Role("leader", N_("Leader"), frozenset(_STAFF | {"users:read", "events:supervise", "events:assess"})),
+        Role("resident", N_("Resident"), frozenset({"events:report"})),
     )
 }

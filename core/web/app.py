@@ -19,6 +19,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from jiceng.core import __version__
 from jiceng.core.config import ConfigError, Settings
 from jiceng.core.db import make_engine
+from jiceng.core.events.attachments import DiskStore
 from jiceng.core.permissions.checker import Authorizer
 from jiceng.core.permissions.service import sync_roles
 from jiceng.core.plugin_host import PluginHost
@@ -28,6 +29,7 @@ from jiceng.core.web.routes import (
     admin_scenarios,
     areas,
     auth,
+    events,
     grants,
     health,
     me,
@@ -70,6 +72,7 @@ def create_app(settings: Settings, engine: Engine | None = None, host: PluginHos
     app.state.authorizer = Authorizer()
     app.state.templates = make_environment()
     app.state.host = host
+    app.state.attachments = DiskStore(Path(settings.events.attachments.directory))
     host.extend_templates(app.state.templates)
 
     security = settings.security
@@ -85,6 +88,7 @@ def create_app(settings: Settings, engine: Engine | None = None, host: PluginHos
     errors.install(app)
     for module in (auth, portal, me, areas, grants, health, admin_scenarios, record_import, record_pages):
         app.include_router(module.router)
+    app.include_router(events.router)
     for router in records.routers:
         app.include_router(router)
     mount_scenarios(app, host)
