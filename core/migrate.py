@@ -12,9 +12,9 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from alembic import command
 from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
+from alembic.runtime.environment import EnvironmentContext
+from alembic.runtime.migration import MigrationContext, MigrationStep
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
@@ -33,8 +33,36 @@ def alembic_config(database_url: str, version_locations: Sequence[Path] = ()) ->
     return cfg
 
 
-def upgrade(database_url: str, revision: str = "heads", version_locations: Sequence[Path] = ()) -> None:
-    command.upgrade(alembic_config(database_url, version_locations), revision)
+def upgrade(database_url: str, revision: str = "heads", version_locations: Sequence[Path] = ()) -> tuple[str, ...]:
+    """Upgrade to ``revision``; returns the applied revisions the code does not know, which were left alone.
+
+    Alembic's own ``command.upgrade`` stops with "Can't locate revision" when
+    the database holds a revision from a scenario that has since been
+    uninstalled. Uninstalling keeps a scenario's data, so those revisions stay
+    in ``alembic_version`` untouched (a reinstall resumes from them), and the
+    upgrade plans the known branches only. Each scenario's branch is
+    independent, so hiding an uninstalled one's head from the planner changes
+    nothing else. (A scenario package downgraded below its applied revision is
+    not covered: its branch looks unapplied and its first migration fails.)
+    """
+    cfg = alembic_config(database_url, version_locations)
+    script = ScriptDirectory.from_config(cfg)
+    left_alone: list[str] = []
+
+    def steps(heads: tuple[str, ...], _context: MigrationContext) -> list[MigrationStep]:
+        unknown = unknown_revisions(script, heads)
+        left_alone.extend(unknown)
+        return script._upgrade_revs(revision, tuple(h for h in heads if h not in unknown))  # type: ignore[arg-type]
+
+    with EnvironmentContext(cfg, script, fn=steps, destination_rev=revision):
+        script.run_env()
+    return tuple(left_alone)
+
+
+def unknown_revisions(script: ScriptDirectory, heads: Sequence[str]) -> tuple[str, ...]:
+    """The revisions among ``heads`` that no loaded migration folder defines (exact ids: Alembic would match a prefix)."""
+    known = {s.revision for s in script.walk_revisions()}
+    return tuple(sorted(h for h in heads if h not in known))
 
 
 def current_heads(engine: Engine) -> tuple[str, ...]:

@@ -33,7 +33,7 @@ from jiceng.plugins.manifest import Manifest, PermissionDecl
 
 log = logging.getLogger("jiceng.host")
 
-BUNDLED = ("jiceng.scenarios.notices",)
+BUNDLED = ("jiceng.scenarios.notices", "jiceng.scenarios.safety")
 DEFAULTS = "jiceng.core.defaults"
 
 REFUSAL_MESSAGES = {
@@ -161,6 +161,7 @@ class PluginHost:
                 manifest=manifest,
                 settings=self.settings_for(scenario_id, state),
                 platform=self.platform,
+                _host=self,
             )
 
         info = AreaInfo(town.code, town.name, town.level, town.path)

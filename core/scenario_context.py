@@ -20,6 +20,7 @@ from sqlmodel import Session, col, select
 from jiceng.core.areas import Area, AreaLevel, within
 from jiceng.core.config import Settings
 from jiceng.core.errors import AppError, forbidden
+from jiceng.core.events.access import ScenarioEvents
 from jiceng.core.i18n import N_, current_locale
 from jiceng.core.records.access import ScenarioRecords
 from jiceng.core.records.tables import HOUSES, ORGANISATIONS, PEOPLE
@@ -160,6 +161,7 @@ class ScenarioContext(TownContext):
     manifest: Manifest = field(kw_only=True)
     settings: BaseModel | None = field(default=None, kw_only=True)
     platform: Settings = field(default_factory=Settings, kw_only=True, repr=False)
+    _host: Any = field(default=None, kw_only=True, repr=False)  # the plugin host, for the event loop
 
     @property
     def scenario_id(self) -> str:
@@ -177,6 +179,11 @@ class ScenarioContext(TownContext):
     @property
     def organisations(self) -> ScenarioRecords:
         return ScenarioRecords(ORGANISATIONS, self, self.platform)
+
+    @property
+    def events(self) -> ScenarioEvents:
+        """Events of the scenario's own types, in the caller's areas: report, list, get."""
+        return ScenarioEvents(self, self.platform, self._host)
 
     @property
     def store(self) -> ScenarioStore:

@@ -45,11 +45,13 @@ def startup(scenario_id: str) -> None:
 def route_event(event: Any, context: Any) -> str | None:
     """Propose the department that should handle a newly accepted ``event``.
 
-    Return a department code, or ``None`` to let the next scenario (and in the
-    end the town's dispatch rules) decide. The first non-``None`` answer wins;
-    the dispatcher may still override it. Called by the event loop, which
-    arrives in a later release; the signature is fixed now so scenarios can
-    be written against it.
+    Called once when the event is reported, for the scenarios enabled in its
+    town. ``event`` is a frozen ``EventInfo`` (type, title, area, the form's
+    ``attributes`` …; no personal data). Return a department code of the
+    town, or ``None`` to let the next scenario, then the town's dispatch
+    rules, then the event type's default department decide. The first
+    non-``None`` answer wins and is shown to the dispatcher as the proposal;
+    the dispatcher may still choose another department.
     """
 
 
@@ -57,8 +59,12 @@ def route_event(event: Any, context: Any) -> str | None:
 def event_changed(event: Any, change: Any, context: Any) -> None:
     """Notified after an event changes state (``change.transition``, ``change.actor``, ``change.note``).
 
-    Runs after the change is committed; what you do here cannot undo it.
-    Called by the event loop, which arrives in a later release.
+    ``event`` is a frozen ``EventInfo`` as it is after the change; ``change`` an
+    ``EventChange`` (``transition`` is ``report`` for a new event, else a
+    lifecycle step such as ``accept``, ``dispatch``, ``resolve``, ``verify``;
+    ``from_state``, ``to_state``, ``at``). Called for the scenarios enabled in
+    the event's town, for events of every type. Runs after the change is
+    committed; what you do here cannot undo it.
     """
 
 

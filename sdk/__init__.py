@@ -12,6 +12,8 @@ See ``docs/vendors/quickstart.md`` and ``docs/vendors/hooks.md``.
 from jiceng.core import __version__ as core_version
 from jiceng.core.areas import AreaLevel
 from jiceng.core.errors import AppError, FieldError, ScenarioError, scenario_error
+from jiceng.core.events.access import ScenarioEvents
+from jiceng.core.events.info import EventChange, EventInfo
 from jiceng.core.scenario_context import (
     AreaInfo,
     ScenarioContext,
@@ -21,7 +23,17 @@ from jiceng.core.scenario_context import (
     UserInfo,
 )
 from jiceng.core.web.scenario_mount import ScenarioContextDep
-from jiceng.plugins.manifest import EventTypeDecl, FieldUse, Kind, Manifest, MenuEntry, PermissionDecl, Platform
+from jiceng.plugins.manifest import (
+    EventCategory,
+    EventFieldDecl,
+    EventTypeDecl,
+    FieldUse,
+    Kind,
+    Manifest,
+    MenuEntry,
+    PermissionDecl,
+    Platform,
+)
 from jiceng.plugins.markers import hookimpl
 from jiceng.plugins.registrations import DashboardCard, ScenarioRoutes
 
@@ -30,6 +42,10 @@ __all__ = [
     "AreaInfo",
     "AreaLevel",
     "DashboardCard",
+    "EventCategory",
+    "EventChange",
+    "EventFieldDecl",
+    "EventInfo",
     "EventTypeDecl",
     "FieldError",
     "FieldUse",
@@ -41,6 +57,7 @@ __all__ = [
     "ScenarioContext",
     "ScenarioContextDep",
     "ScenarioError",
+    "ScenarioEvents",
     "ScenarioRoutes",
     "ScenarioStore",
     "TownContext",

@@ -18,10 +18,18 @@ app = typer.Typer(help=_("Database migrations."), no_args_is_help=True)
 )
 def upgrade(ctx: typer.Context) -> None:
     rt = runtime(ctx)
-    migrate.upgrade(rt.settings.database_url, version_locations=rt.host.version_locations())
+    left_alone = migrate.upgrade(rt.settings.database_url, version_locations=rt.host.version_locations())
     with rt.transaction() as session:
         sync_roles(session, rt.settings, rt.host.declared_permissions())
-    console.print(_("The database is up to date: {heads}.", heads=", ".join(migrate.current_heads(rt.engine))))
+    heads = [h for h in migrate.current_heads(rt.engine) if h not in left_alone]
+    console.print(_("The database is up to date: {heads}.", heads=", ".join(heads)))
+    if left_alone:
+        console.print(
+            _(
+                "Left alone: revision(s) {revisions}, from scenarios no longer installed; their tables and data are kept, and reinstalling resumes from there.",
+                revisions=", ".join(left_alone),
+            )
+        )
 
 
 @app.command("current", help=_("Show the database's migration revision(s)."))

@@ -9,7 +9,7 @@ same source returns the first event instead of making a second one.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from fastapi import Request
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
@@ -26,12 +26,14 @@ from jiceng.core.events.dispatch import suggest
 from jiceng.core.events.info import EventInfo
 from jiceng.core.events.models import Channel, Event, EventAction, EventCounter, Priority, State
 from jiceng.core.events.types import check_attributes, town_types
-from jiceng.core.plugin_host import PluginHost
 from jiceng.core.records.models import House, Organisation, Person
 from jiceng.core.records.validation import parse_phone
-from jiceng.core.scenario_context import TownContext
 from jiceng.core.web.context import Caller
 from jiceng.plugins.manifest import EventTypeDecl
+
+if TYPE_CHECKING:
+    from jiceng.core.plugin_host import PluginHost
+    from jiceng.core.scenario_context import TownContext
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True)]
 RELATED = {"person": Person, "house": House, "organisation": Organisation}
@@ -212,12 +214,15 @@ def report(
     *,
     address: str = "",
     request: Request | None = None,
+    source: str | None = None,
+    channel: Channel | None = None,
 ) -> tuple[Event, bool]:
     """A report from a logged-in caller, checked end to end; ``(event, False)`` when its external id was seen before.
 
-    The caller commits, then calls :func:`jiceng.core.events.notify.changed`.
+    ``source`` and ``channel`` are set by the core's own intake paths (a scenario's reports);
+    the caller commits, then calls :func:`jiceng.core.events.notify.changed`.
     """
-    source = caller.username
+    source = source or caller.username
     found = existing(session, source, data.external_id)
     if found is not None:
         return found, False
@@ -238,7 +243,7 @@ def report(
         event_type=event_type,
         attributes=check_attributes(event_type, data.attributes),
         related=check_related(session, data.related, caller),
-        channel=channel_for(caller, area, data),
+        channel=channel or channel_for(caller, area, data),
         reporter=caller.username,
         source=source,
         address=address,

@@ -26,15 +26,21 @@ from jiceng.core.plugin_host import PluginHost
 from jiceng.core.web import errors
 from jiceng.core.web.locale import LocaleMiddleware
 from jiceng.core.web.routes import (
+    admin_open311,
     admin_scenarios,
     areas,
+    assessment,
     auth,
+    event_dashboard,
+    event_pages,
     events,
     grants,
     health,
     me,
+    open311,
     portal,
     record_import,
+    record_links,
     record_pages,
     records,
 )
@@ -86,9 +92,25 @@ def create_app(settings: Settings, engine: Engine | None = None, host: PluginHos
     )
     app.add_middleware(LocaleMiddleware, default=settings.default_locale)
     errors.install(app)
-    for module in (auth, portal, me, areas, grants, health, admin_scenarios, record_import, record_pages):
+    for module in (
+        auth,
+        portal,
+        me,
+        areas,
+        grants,
+        health,
+        admin_scenarios,
+        record_import,
+        record_pages,
+        record_links,
+        event_dashboard,
+        event_pages,
+    ):
         app.include_router(module.router)
     app.include_router(events.router)
+    app.include_router(open311.router)
+    app.include_router(admin_open311.router)
+    app.include_router(assessment.router)
     for router in records.routers:
         app.include_router(router)
     mount_scenarios(app, host)

@@ -31,7 +31,7 @@ from jiceng.core import audit
 from jiceng.core.areas import Area, get_area
 from jiceng.core.errors import AppError, FieldError, describe_pydantic
 from jiceng.core.i18n import N_, _, both, current_locale
-from jiceng.core.records import service
+from jiceng.core.records import links, service
 from jiceng.core.records.models import Gender, HouseUse, OrganisationKind, Person, PersonTag
 from jiceng.core.records.notify import notify
 from jiceng.core.records.schemas import HouseIn, HousePatch, OrganisationIn, OrganisationPatch, PersonIn, PersonPatch
@@ -200,7 +200,7 @@ def history_row(spec: TableSpec, change: Mapping[str, Any]) -> dict[str, Any]:
     """One provenance row as the record page lists it: a field's old and new value, or an event."""
     name, event = change["field"], change["field"] in EVENTS
     row = {
-        "label": _(EVENTS[name]) if event else _(widget(spec, name).label) if name in spec.fields else name,
+        "label": _(EVENTS[name]) if event else field_label(spec, name),
         "event": event,
         "old": "" if event else shown(spec, name, change["old"]),
         "new": "" if event else shown(spec, name, change["new"]),
@@ -213,6 +213,57 @@ def history_row(spec: TableSpec, change: Mapping[str, Any]) -> dict[str, Any]:
     if name == "created" and all(n in spec.fields for n in given):  # a ledger import names the fields it gave
         row["new"] = "、".join(_(widget(spec, n).label) for n in given)
     return row
+
+
+def field_label(spec: TableSpec, name: str) -> str:
+    """A field's label, or for a link written by :mod:`links` (``house.owner``) the other table and the kind."""
+    if name in spec.fields:
+        return _(widget(spec, name).label)
+    link = links.link_field(name)
+    if link is None:
+        return name
+    other, kind = link
+    return f"{_(PAGES[other.name].title)} · {_(links.KIND_LABELS[kind])}"
+
+
+# -- links -----------------------------------------------------------------------------------------------------------
+
+#: The linked tables a record's page lists, in order.
+LINKED = {
+    PEOPLE.name: (HOUSES, ORGANISATIONS),
+    HOUSES.name: (PEOPLE, ORGANISATIONS),
+    ORGANISATIONS.name: (HOUSES, PEOPLE),
+}
+#: How a linked record is named in those lists, and the code shown beside it (masked like every list).
+LINK_TITLE = {
+    PEOPLE.name: ("name",),
+    HOUSES.name: ("address", "building", "unit", "room"),
+    ORGANISATIONS.name: ("name",),
+}
+LINK_CODE = {PEOPLE.name: "id_number", ORGANISATIONS.name: "uscc"}
+
+
+def link_sections(session: Session, caller: Caller, spec: TableSpec, record: Any) -> list[dict[str, Any]]:
+    """The record's links, one section per linked table: the other record (masked), the kind and the period."""
+    sections = []
+    for other in LINKED[spec.name]:
+        found = links.links_of(session, caller, spec, record, other)
+        items = []
+        for link in found["data"]:
+            data = link[other.name]
+            since, until = link["since"], link["until"]
+            items.append(
+                {
+                    "href": f"/records/{other.plural}/{data['id']}",
+                    "title": " ".join(str(data[n]) for n in LINK_TITLE[other.name] if data[n]) or "—",
+                    "code": data.get(LINK_CODE.get(other.name, "")) or "",
+                    "kind": _(links.KIND_LABELS[link["kind"]]),
+                    "period": f"{since or ''} – {until or ''}".strip() if since or until else "",
+                    "active": link["active"],
+                }
+            )
+        sections.append({"title": _(PAGES[other.name].title), "links": items, "hidden": found["hidden"]})
+    return sections
 
 
 def message(error: FieldError | AppError) -> str:
@@ -588,6 +639,7 @@ def build(spec: TableSpec, create_model: type[BaseModel], patch_model: type[Base
                 "area": area_names(session, [record.area_code]).get(record.area_code, record.area_code),
                 "updated": local_time(record.updated_at),
                 "history": history,
+                "links": link_sections(session, caller, spec, record),
                 "can_edit": caller.grants.allows("records:edit", record.area_path),
                 "can_reveal": bool(spec.personal) and caller.grants.allows("pii:view", record.area_path),
                 "revealed": reveal,
