@@ -15,10 +15,12 @@ from sqlmodel import Session, col, select
 from jiceng.core.area_import import AreaRow, import_areas, import_rows
 from jiceng.core.areas import Area, AreaLevel
 from jiceng.core.config import Settings
+from jiceng.core.demo_events import load_events
 from jiceng.core.demo_records import load_records
 from jiceng.core.errors import AppError
 from jiceng.core.permissions.service import grant_role
 from jiceng.core.users import User, create_user
+from jiceng.plugins.manifest import Manifest
 
 DATA = Path(__file__).with_name("demo_data")
 CHONGQING = DATA / "areas-chongqing.csv"
@@ -68,8 +70,12 @@ def synthetic_rows(session: Session) -> list[AreaRow]:
     return rows
 
 
-def load_demo(session: Session, settings: Settings, *, actor: str) -> dict[str, int]:
-    """Load everything in the caller's transaction; returns counts of what was added."""
+def load_demo(session: Session, settings: Settings, *, actor: str, manifests: list[Manifest]) -> dict[str, int]:
+    """Load everything in the caller's transaction; returns counts of what was added.
+
+    ``manifests`` are the installed scenarios': the demo town switches on the
+    bundled ones and reports events of their types.
+    """
     result = import_areas(session, CHONGQING)
     if result.errors:
         raise AppError(500, "demo_data", "The bundled area file failed validation.")
@@ -87,4 +93,6 @@ def load_demo(session: Session, settings: Settings, *, actor: str) -> dict[str, 
         )
     district = session.get(Area, DISTRICT)
     records = load_records(session, district.path) if district else {}
-    return {"areas": result.inserted + synthetic.inserted, "users": users, "grants": grants, **records}
+    town = session.get(Area, TOWN)
+    events = load_events(session, settings, town, manifests, actor=actor) if town else {}
+    return {"areas": result.inserted + synthetic.inserted, "users": users, "grants": grants, **records, **events}

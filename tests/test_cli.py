@@ -54,6 +54,14 @@ def test_demo_is_idempotent(engine, cli):
         parsed = parse_id_number(p.id_number)
         assert (parsed.birth_date, parsed.gender) == (p.birth_date, p.gender)
     assert all(parse_uscc(o.uscc) == o.uscc for o in organisations)
+    from jiceng.core.events.models import Event, EventAction
+
+    with Session(engine) as s:
+        events = s.exec(select(Event)).all()
+        steps = s.exec(select(EventAction)).all()
+    assert len(events) == 120 and {e.state for e in events} >= {"reported", "handling", "closed", "evaluated"}
+    assert all(e.code.startswith("SJ-") for e in events)
+    assert len(steps) > 2 * len(events)  # reported, accepted, dispatched … each a timeline step
 
 
 def test_help_reads_in_both_languages():

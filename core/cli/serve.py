@@ -13,6 +13,7 @@ from jiceng.core import migrate
 from jiceng.core.cli.runtime import Runtime, actor, console, fail, fail_fields, runtime
 from jiceng.core.config import CONFIG_ENV, config_path
 from jiceng.core.i18n import _
+from jiceng.core.plugin_host import PluginHost
 
 
 def ensure_ready(rt: Runtime) -> None:
@@ -28,12 +29,16 @@ def demo(ctx: typer.Context) -> None:
     rt = runtime(ctx)
     ensure_ready(rt)
     with rt.transaction() as session:
-        added = demo_data.load_demo(session, rt.settings, actor=actor())
+        added = demo_data.load_demo(
+            session, rt.settings, actor=actor(), manifests=PluginHost.load(rt.settings).manifests()
+        )
     console.print(_("Demo data loaded: {areas} areas, {users} users, {grants} grants added.", **added))
     if added.get("people"):
         console.print(
             _("{people} people, {houses} houses and {organisations} organisations added (synthetic).", **added)
         )
+    if added.get("events"):
+        console.print(_("{departments} departments and {events} events added to the demo town.", **added))
     console.print(_("Demo logins (password {password}):", password=demo_data.DEMO_PASSWORD))
     for user in demo_data.demo_users():
         console.print(f"  {user.username:<12} {user.display_name}")

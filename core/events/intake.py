@@ -9,6 +9,7 @@ same source returns the first event instead of making a second one.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Literal
 
 from fastapi import Request
@@ -19,6 +20,7 @@ from sqlmodel import Session, col, select
 from jiceng.core import audit
 from jiceng.core.areas import Area, AreaLevel, get_area
 from jiceng.core.config import Settings
+from jiceng.core.db import utcnow
 from jiceng.core.enablement import TownState, path_codes
 from jiceng.core.errors import forbidden, invalid_field
 from jiceng.core.events.clock import WorkingClock
@@ -151,8 +153,12 @@ def intake(
     reporter: str,
     source: str,
     address: str = "",
+    now: datetime | None = None,
 ) -> Event:
-    """Write a new event and its first timeline step; the caller has checked permission and type and commits."""
+    """Write a new event and its first timeline step; the caller has checked permission and type and commits.
+
+    ``now`` backdates the report (demo data, and systems that send what they took in earlier).
+    """
     if area.level == AreaLevel.city or area.level == AreaLevel.district:
         raise invalid_field("area", "Choose a town, community or grid, not {area}.", area=area.code)
     clock = WorkingClock(settings.events.calendar)
@@ -178,6 +184,7 @@ def intake(
         source=source,
         external_id=data.external_id,
         state=State.reported,
+        created_at=now or utcnow(),
     )
     event.code = next_code(session, town.code, event.created_at.astimezone(clock.zone).strftime("%Y%m%d"))
     session.add(event)
