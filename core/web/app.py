@@ -29,10 +29,7 @@ from jiceng.core.web.routes import (
     admin_open311,
     admin_scenarios,
     areas,
-    assessment,
     auth,
-    event_dashboard,
-    event_pages,
     events,
     grants,
     health,
@@ -103,14 +100,11 @@ def create_app(settings: Settings, engine: Engine | None = None, host: PluginHos
         record_import,
         record_pages,
         record_links,
-        event_dashboard,
-        event_pages,
     ):
         app.include_router(module.router)
     app.include_router(events.router)
     app.include_router(open311.router)
     app.include_router(admin_open311.router)
-    app.include_router(assessment.router)
     for router in records.routers:
         app.include_router(router)
     mount_scenarios(app, host)
