@@ -65,8 +65,8 @@ class EventCategory(StrEnum):
     other = "other"  # 其他
 
 
-class EventFieldDecl(Declared):
-    """A field the report form of an event type asks for (also an Open311 attribute)."""
+class FormField(Declared):
+    """A typed, validated field a scenario adds to a form: an event type's question or a base-table extension."""
 
     name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     zh: str = Field(min_length=1)
@@ -76,10 +76,24 @@ class EventFieldDecl(Declared):
     choices: tuple[str, ...] = ()
 
     @model_validator(mode="after")
-    def _choices_for_choice(self) -> EventFieldDecl:
+    def _choices_for_choice(self) -> FormField:
         if (self.kind == "choice") != bool(self.choices):
             raise ValueError(f"field {self.name!r}: give choices exactly when kind is 'choice'")
         return self
+
+
+class EventFieldDecl(FormField):
+    """A question the report form of an event type asks (also an Open311 attribute)."""
+
+
+class ExtraFieldDecl(FormField):
+    """An extension field on a base table, stored with the record as ``{id}.{name}`` in its ``extra``.
+
+    Only the declaring scenario reads and writes it (``ctx.people.set_extra`` …), so
+    a scenario never needs its own copy of a base table.
+    """
+
+    table: Literal["person", "house", "organisation"]
 
 
 class EventTypeDecl(Declared):
@@ -142,6 +156,7 @@ class Manifest(Declared):
     event_types: tuple[EventTypeDecl, ...] = ()
     menu: tuple[MenuEntry, ...] = ()
     fields: tuple[FieldUse, ...] = ()
+    extra_fields: tuple[ExtraFieldDecl, ...] = ()
     templates: Path | None = None
     static: Path | None = None
     migrations: Path | None = None
@@ -193,6 +208,10 @@ class Manifest(Declared):
 
     def supports(self, host_version: str) -> bool:
         return SpecifierSet(self.requires).contains(Version(host_version), prereleases=True)
+
+    def extensions(self, table: str) -> tuple[ExtraFieldDecl, ...]:
+        """The scenario's extension fields on ``table``."""
+        return tuple(f for f in self.extra_fields if f.table == table)
 
     def declared_fields(self, table: str, access: str = "read") -> frozenset[str]:
         """Fields of ``table`` declared for ``access`` (a write declaration also allows reading)."""

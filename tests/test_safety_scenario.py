@@ -41,7 +41,12 @@ def test_route_event_proposes_the_fire_department_and_the_type_default_otherwise
     assert hazard(grid, "gas").json()["suggested_department"] == "safety"
     dispute = grid.post(
         "/api/events",
-        json={"type": "safety.dispute", "title": "邻里漏水纠纷", "area": GRID_A1, "attributes": {"dispute_kind": "neighbour"}},
+        json={
+            "type": "safety.dispute",
+            "title": "邻里漏水纠纷",
+            "area": GRID_A1,
+            "attributes": {"dispute_kind": "neighbour"},
+        },
     )
     assert dispute.json()["suggested_department"] == "judicial"
     missing = grid.post("/api/events", json={"type": "safety.dispute", "title": "纠纷", "area": GRID_A1})
@@ -61,3 +66,33 @@ def test_the_scenario_reports_and_lists_only_its_own_events(client_as: Client) -
     assert page.status_code == 200 and "电线裸露" in page.text
     wrong = grid.post("/api/s/safety/hazards", json={"title": "x", "area": GRID_A1, "hazard": "meteor"})
     assert wrong.status_code == 422 and wrong.json()["error"]["fields"][0]["field"] == "attributes.hazard"
+
+
+def test_extension_fields_are_typed_filterable_versioned_and_in_the_history(
+    client_as: Client, make_record: Callable[..., int]
+) -> None:
+    town_admin = client_as("town_admin")
+    house = make_record("house", address="民族路88号", use="residential")
+    other = make_record("house", address="民权路2号", use="residential")
+    set_level = town_admin.put(
+        f"/api/s/safety/houses/{house}/hazard",
+        json={"hazard_level": "high", "inspected_on": "2026-11-20", "version": 1},
+    )
+    assert set_level.status_code == 200, set_level.text
+    assert set_level.json()["extra"] == {"hazard_level": "high", "inspected_on": "2026-11-20"}
+    assert set_level.json()["changed"] == ["hazard_level", "inspected_on"]
+    stale = town_admin.put(f"/api/s/safety/houses/{house}/hazard", json={"hazard_level": "low", "version": 1})
+    assert stale.status_code == 409
+    wrong = town_admin.put(f"/api/s/safety/houses/{other}/hazard", json={"hazard_level": "severe", "version": 1})
+    assert wrong.status_code == 422 and wrong.json()["error"]["fields"][0]["field"] == "extra.hazard_level"
+    bad_date = town_admin.put(
+        f"/api/s/safety/houses/{other}/hazard", json={"hazard_level": "low", "inspected_on": "20.11.2026", "version": 1}
+    )
+    assert bad_date.json()["error"]["fields"][0]["field"] == "extra.inspected_on"
+    town_admin.put(f"/api/s/safety/houses/{other}/hazard", json={"hazard_level": "low", "version": 1})
+    high = town_admin.get("/api/s/safety/houses", params={"hazard_level": "high"}).json()
+    assert [(h["id"], h["address"]) for h in high] == [(house, "民族路88号")]
+    assert "民族路88号" in town_admin.get("/s/safety/").text
+    history = town_admin.get(f"/api/houses/{house}/history").json()
+    fields = {row["field"]: (row["new"], row["source"]) for row in history}
+    assert fields["extra.safety.hazard_level"] == ("high", "scenario")

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date
+from typing import TYPE_CHECKING
 
 from jiceng.core.config import Settings
-from jiceng.core.errors import FieldError, InvalidValue, bad_request
-from jiceng.core.i18n import both
-from jiceng.plugins.manifest import EventCategory, EventFieldDecl, EventTypeDecl, Manifest
+from jiceng.core.forms import check_values
+from jiceng.plugins.manifest import EventCategory, EventTypeDecl, Manifest
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from jiceng.core.areas import Area
+    from jiceng.core.plugin_host import PluginHost
+    from jiceng.core.web.context import Caller
 
 LOCAL = "local"
 
@@ -41,46 +47,18 @@ def town_types(
     return found
 
 
+def of_town(host: PluginHost, settings: Settings, session: Session, town: Area) -> dict[str, EventTypeDecl]:
+    """The town's types as the scenarios switched on there declare them now (switches are reread when changed)."""
+    host.enablement.refresh(session)
+    return town_types(host.manifests(), host.enablement.for_town(town.path).enabled, settings, town.code)
+
+
+def offered(host: PluginHost, settings: Settings, session: Session, caller: Caller, town: Area) -> list[EventTypeDecl]:
+    """The types ``caller`` may report in ``town``: all for its staff (``events:view`` there), else the public ones."""
+    staff = caller.grants.reaches("events:view", town.path)
+    return [t for t in of_town(host, settings, session, town).values() if staff or t.public]
+
+
 def check_attributes(event_type: EventTypeDecl, values: dict[str, object]) -> dict[str, object]:
-    """The form answers an event type asks for, checked and typed; every problem is named by its field."""
-    declared = {f.name: f for f in event_type.fields}
-    problems = [
-        FieldError(
-            f"attributes.{name}", *both("The event type {type} has no field {name}.", type=event_type.code, name=name)
-        )
-        for name in values
-        if name not in declared
-    ]
-    cleaned: dict[str, object] = {}
-    for name, spec in declared.items():
-        try:
-            value = _typed(spec, values.get(name))
-        except InvalidValue as exc:
-            problems.append(FieldError(f"attributes.{name}", *exc.texts()))
-            continue
-        if value is not None:
-            cleaned[name] = value
-    if problems:
-        raise bad_request("Some fields are not valid.", fields=problems)
-    return cleaned
-
-
-def _typed(spec: EventFieldDecl, value: object) -> object:
-    if value is None or value == "":
-        if spec.required:
-            raise InvalidValue("This field is required.")
-        return None
-    text = str(value).strip()
-    if spec.kind == "number":
-        try:
-            return float(text)
-        except ValueError:
-            raise InvalidValue("Must be a number.") from None
-    if spec.kind == "choice" and text not in spec.choices:
-        raise InvalidValue("Must be one of: {choices}.", choices=", ".join(spec.choices))
-    if spec.kind == "date":
-        try:
-            return date.fromisoformat(text).isoformat()
-        except ValueError:
-            raise InvalidValue("Must be a date (YYYY-MM-DD).") from None
-    return text
+    """The answers to an event type's questions, typed; every problem is named ``attributes.{name}``."""
+    return check_values(event_type.fields, values, prefix="attributes")

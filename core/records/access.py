@@ -16,6 +16,7 @@ from sqlmodel import col
 from jiceng.core.areas import within
 from jiceng.core.config import Settings
 from jiceng.core.errors import bad_request, describe_pydantic, unauthorized
+from jiceng.core.records import extra as extras
 from jiceng.core.records import service
 from jiceng.core.records.schemas import HousePatch, OrganisationPatch, PersonPatch
 from jiceng.core.records.tables import HOUSES, ORGANISATIONS, PEOPLE, TableSpec
@@ -38,7 +39,10 @@ class ScenarioRecords:
     def _shape(self, record: Any, fields: list[str]) -> dict[str, Any]:
         reveal = self.ctx._caller is not None and self.ctx._caller.grants.allows("pii:view", record.area_path)
         shown = service.present(self.spec, record, reveal=reveal)
-        return {"id": record.id, "version": record.version, **{f: shown[f] for f in fields}}
+        out = {"id": record.id, "version": record.version, **{f: shown[f] for f in fields}}
+        if self.ctx.manifest.extensions(self.spec.name):
+            out["extra"] = extras.own_values(self.ctx.manifest, self.spec, record)
+        return out
 
     def get(self, record_id: int, *, fields: list[str]) -> dict[str, Any]:
         """The record's declared ``fields``; 403 outside the caller's areas."""
@@ -47,8 +51,13 @@ class ScenarioRecords:
         self._caller().require("records:view", record.area_path)
         return self._shape(record, fields)
 
-    def search(self, *, fields: list[str], q: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
-        """Records of the current town the caller may see (searching: the wider search scope)."""
+    def search(
+        self, *, fields: list[str], q: str | None = None, extra: dict[str, object] | None = None, limit: int = 50
+    ) -> list[dict[str, Any]]:
+        """Records of the current town the caller may see (searching: the wider search scope).
+
+        ``extra`` filters on the scenario's own extension fields, by equality (``{"hazard_level": "high"}``).
+        """
         self.ctx.check_fields(self.spec.name, fields)
         caller = self._caller()
         perm = "records:search" if q else "records:view"
@@ -57,6 +66,8 @@ class ScenarioRecords:
             query = query.where(within(col(self.spec.model.area_path), [self.ctx.town.path]))  # type: ignore[attr-defined]
         if q:
             query = query.where(service.search_condition(self.spec, q))
+        if extra:
+            query = query.where(extras.condition(self.ctx.manifest, self.spec, extra))
         rows = self.ctx._session.exec(query.order_by(col(self.spec.model.id)).limit(min(limit, 200))).all()  # type: ignore[attr-defined]
         return [self._shape(r, fields) for r in rows]
 
@@ -71,6 +82,16 @@ class ScenarioRecords:
             raise bad_request("Some fields are not valid.", fields=describe_pydantic(exc.errors())) from exc
         source = service.Source("scenario", self._caller().username, self.ctx.scenario_id)
         return service.update(self.ctx._session, self.spec, record, patch, source=source, settings=self.settings)
+
+    def set_extra(self, record_id: int, values: dict[str, object], *, version: int) -> list[str]:
+        """Set the scenario's own extension fields (a blank clears one); the caller commits. Returns the names changed."""
+        record = service.get_record(self.ctx._session, self.spec, record_id)
+        caller = self._caller()
+        caller.require("records:edit", record.area_path)
+        source = service.Source("scenario", caller.username, self.ctx.scenario_id)
+        return extras.set_values(
+            self.ctx._session, self.ctx.manifest, self.spec, record, values, version=version, source=source
+        )
 
     def _caller(self) -> Caller:
         if self.ctx._caller is None:

@@ -168,7 +168,7 @@ def create(session: Session, spec: TableSpec, data: BaseModel, *, source: Source
     record = spec.model(**values, area_code=area.code, area_path=area.path)
     session.add(record)
     session.flush()
-    _provenance(
+    record_provenance(
         session,
         spec,
         record.id,
@@ -234,8 +234,8 @@ def update(
     if spec is PEOPLE and getattr(patch, "tags", None) is not None and _set_tags(session, record.id, patch.tags):  # type: ignore[attr-defined]
         outcome.changed.append("tags")
     if apply or "tags" in outcome.changed:
-        _write(session, spec, record, expected, apply)
-        _provenance(session, spec, record.id, history, source)
+        write_version(session, spec, record, expected, apply)
+        record_provenance(session, spec, record.id, history, source)
     outcome.values = history
     return outcome
 
@@ -244,8 +244,8 @@ def remove(session: Session, spec: TableSpec, record: Any, *, version: int, sour
     """Soft delete: the record leaves every list but its history stays."""
     if record.version != version:
         raise stale(record.version, version)
-    _write(session, spec, record, version, {"deleted_at": utcnow()})
-    _provenance(session, spec, record.id, {"deleted": ("", "yes")}, source)
+    write_version(session, spec, record, version, {"deleted_at": utcnow()})
+    record_provenance(session, spec, record.id, {"deleted": ("", "yes")}, source)
 
 
 def stale(current: int, expected: int) -> AppError:
@@ -256,7 +256,8 @@ def stale(current: int, expected: int) -> AppError:
     )
 
 
-def _write(session: Session, spec: TableSpec, record: Any, expected: int, values: dict[str, Any]) -> None:
+def write_version(session: Session, spec: TableSpec, record: Any, expected: int, values: dict[str, Any]) -> None:
+    """Write ``values`` only if the record still has version ``expected`` (else 409), bumping the version."""
     model = spec.model
     result = session.execute(
         sql_update(model)
@@ -297,9 +298,10 @@ def _outranked(session: Session, settings: Settings, spec: TableSpec, record: An
     return last is not None and rank(source.kind) > rank(last)
 
 
-def _provenance(
+def record_provenance(
     session: Session, spec: TableSpec, record_id: int, changes: Mapping[str, tuple[Any, Any]], source: Source
 ) -> None:
+    """One history row per changed field, ``changes`` mapping a field to its old and new value."""
     rows = [
         {
             "record_type": spec.name,

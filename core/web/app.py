@@ -26,6 +26,7 @@ from jiceng.core.plugin_host import PluginHost
 from jiceng.core.web import errors
 from jiceng.core.web.locale import LocaleMiddleware
 from jiceng.core.web.routes import (
+    admin_events,
     admin_open311,
     admin_scenarios,
     areas,
@@ -105,6 +106,7 @@ def create_app(settings: Settings, engine: Engine | None = None, host: PluginHos
     app.include_router(events.router)
     app.include_router(open311.router)
     app.include_router(admin_open311.router)
+    app.include_router(admin_events.router)
     for router in records.routers:
         app.include_router(router)
     mount_scenarios(app, host)

@@ -19,6 +19,8 @@ from jiceng.sdk import (
     EventFieldDecl,
     EventInfo,
     EventTypeDecl,
+    ExtraFieldDecl,
+    FieldUse,
     Kind,
     Manifest,
     MenuEntry,
@@ -102,6 +104,25 @@ manifest = Manifest(
         ),
     ),
     menu=(MenuEntry(zh="矛盾纠纷与安全隐患", en="Disputes and hazards", path=""),),
+    fields=(
+        FieldUse(
+            table="house",
+            field="address",
+            purpose_zh="列出有安全隐患的房屋以便复查",
+            purpose_en="List the houses with hazards so they can be inspected again",
+        ),
+    ),
+    extra_fields=(
+        ExtraFieldDecl(
+            table="house",
+            name="hazard_level",
+            zh="隐患等级",
+            en="Hazard level",
+            kind="choice",
+            choices=("none", "low", "high"),
+        ),
+        ExtraFieldDecl(table="house", name="inspected_on", zh="检查日期", en="Inspected on", kind="date"),
+    ),
     templates=HERE / "templates",
 )
 

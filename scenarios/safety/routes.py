@@ -36,6 +36,14 @@ def shown(event: EventInfo) -> dict[str, Any]:
     }
 
 
+class HazardLevelIn(BaseModel):
+    """A house's hazard level after an inspection, stored in the house's extension fields."""
+
+    hazard_level: str = Field(max_length=10)
+    inspected_on: str = Field("", max_length=10)
+    version: int = Field(ge=1)
+
+
 @pages.get("/", response_class=HTMLResponse)
 def index(ctx: ScenarioContextDep) -> HTMLResponse:
     events = ctx.events.list(states=OPEN, limit=100)
@@ -44,8 +52,23 @@ def index(ctx: ScenarioContextDep) -> HTMLResponse:
         {
             "disputes": [e for e in events if e.type_code == "safety.dispute"],
             "hazards": [e for e in events if e.type_code == "safety.hazard"],
+            "houses": ctx.houses.search(fields=["address"], extra={"hazard_level": "high"}),
         },
     )
+
+
+@api.get("/houses")
+def houses_by_level(ctx: ScenarioContextDep, hazard_level: str = "high") -> list[dict[str, Any]]:
+    """Houses of the town with the given hazard level, with their address (declared in the manifest)."""
+    return ctx.houses.search(fields=["address"], extra={"hazard_level": hazard_level}, limit=200)
+
+
+@api.put("/houses/{house_id}/hazard")
+def set_hazard_level(house_id: int, body: HazardLevelIn, ctx: ScenarioContextDep) -> dict[str, Any]:
+    values = {"hazard_level": body.hazard_level, "inspected_on": body.inspected_on}
+    changed = ctx.houses.set_extra(house_id, values, version=body.version)
+    ctx.commit()
+    return {"changed": changed, **ctx.houses.get(house_id, fields=["address"])}
 
 
 @api.get("/open")
