@@ -14,9 +14,9 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
 
-from jiceng.core.areas import Area, get_area
+from jiceng.core.areas import Area
 from jiceng.core.config import Settings
-from jiceng.core.errors import invalid_field, not_found
+from jiceng.core.errors import invalid_field
 from jiceng.core.events.models import Department, DispatchRule
 from jiceng.plugins.manifest import EventTypeDecl
 
@@ -62,20 +62,3 @@ def department(session: Session, town_code: str, code: str) -> Department:
     if found is None:
         raise invalid_field("department", "No department {department} in this town.", department=code)
     return found
-
-
-def add_rule(session: Session, *, area_code: str, type_code: str, department_code: str, actor: str) -> DispatchRule:
-    """A rule at ``area_code``; the department must exist in the area's town (checked by the caller's route)."""
-    area = get_area(session, area_code)
-    rule = DispatchRule(
-        area_code=area.code, area_path=area.path, type_code=type_code, department=department_code, created_by=actor
-    )
-    session.add(rule)
-    return rule
-
-
-def get_rule(session: Session, rule_id: int) -> DispatchRule:
-    rule = session.get(DispatchRule, rule_id)
-    if rule is None:
-        raise not_found("No dispatch rule {id}.", id=rule_id)
-    return rule

@@ -31,6 +31,7 @@ from jiceng.core.web.routes import (
     admin_scenarios,
     areas,
     auth,
+    departments,
     events,
     grants,
     health,
@@ -107,6 +108,7 @@ def create_app(settings: Settings, engine: Engine | None = None, host: PluginHos
     app.include_router(open311.router)
     app.include_router(admin_open311.router)
     app.include_router(admin_events.router)
+    app.include_router(departments.router)
     for router in records.routers:
         app.include_router(router)
     mount_scenarios(app, host)

@@ -11,22 +11,21 @@ from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, File, Query, Request, Response, UploadFile, status
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from jiceng.core import audit
-from jiceng.core.areas import Area, AreaLevel, get_area
+from jiceng.core.areas import get_area
 from jiceng.core.errors import conflict, invalid_field, not_found
 from jiceng.core.events import actions, dispatch, notify, queries
 from jiceng.core.events.attachments import DiskStore, new_key, read_checked
+from jiceng.core.events.departments import town as town_area
 from jiceng.core.events.intake import EventIn, existing, report
-from jiceng.core.events.models import Department, DepartmentMember, DispatchRule, EventAttachment, State
-from jiceng.core.events.types import CATEGORY_LABELS, town_types
+from jiceng.core.events.models import EventAttachment, State
+from jiceng.core.events.types import CATEGORY_LABELS, of_town, offered
 from jiceng.core.i18n import current_locale
 from jiceng.core.plugin_host import PluginHost
-from jiceng.core.users import get_user
-from jiceng.core.web.context import Caller
 from jiceng.core.web.deps import CallerDep, SessionDep, SettingsDep, client_address
 
 router = APIRouter(prefix="/api", tags=["events"])
@@ -45,13 +44,6 @@ def store_of(request: Request) -> DiskStore:
     return request.app.state.attachments
 
 
-def town_area(session: Session, code: str) -> Area:
-    town = get_area(session, code)
-    if town.level != AreaLevel.town:
-        raise invalid_field("town", "{area} is not a town.", area=code)
-    return town
-
-
 @router.get("/towns/{town}/event-types")
 def list_types(
     town: str, request: Request, session: SessionDep, settings: SettingsDep, caller: CallerDep
@@ -60,9 +52,6 @@ def list_types(
     area = town_area(session, town)
     if not caller.grants.reaches("events:report", area.path):
         caller.require("events:report", area.path)
-    host = host_of(request)
-    _, state = host.town_context(town=area, caller=caller, session=session)
-    staff = caller.grants.reaches("events:view", area.path)
     zh = current_locale() != "en"
     return [
         {
@@ -76,8 +65,7 @@ def list_types(
             "public": t.public,
             "fields": [f.model_dump() for f in t.fields],
         }
-        for t in town_types(host.manifests(), state.enabled, settings, area.code).values()
-        if staff or t.public
+        for t in offered(host_of(request), settings, session, caller, area)
     ]
 
 
@@ -183,10 +171,7 @@ def take_step(
 
 def event_type(session: Session, host: PluginHost, settings: Any, town_code: str, code: str) -> Any:
     """The event's type as declared now (``None`` when its scenario was switched off since)."""
-    town = get_area(session, town_code)
-    host.enablement.refresh(session)
-    state = host.enablement.for_town(town.path)
-    return town_types(host.manifests(), state.enabled, settings, town_code).get(code)
+    return of_town(host, settings, session, get_area(session, town_code)).get(code)
 
 
 @router.post("/events/{event_id}/attachments", status_code=status.HTTP_201_CREATED)
@@ -238,177 +223,3 @@ def download(event_id: int, attachment_id: int, request: Request, session: Sessi
         media_type=row.content_type,
         headers={"Content-Disposition": f"inline; filename*=UTF-8''{quote(row.filename)}"},
     )
-
-
-class DepartmentIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    code: str = Field(pattern=r"^[a-z][a-z0-9_]{1,31}$")
-    name: str = Field(min_length=1, max_length=100)
-
-
-@router.get("/towns/{town}/departments")
-def list_departments(town: str, session: SessionDep, caller: CallerDep) -> list[dict[str, Any]]:
-    area = town_area(session, town)
-    if not caller.grants.reaches("events:view", area.path):
-        caller.require("events:view", area.path)
-    rows = session.exec(
-        select(Department).where(col(Department.town_code) == town).order_by(col(Department.code))
-    ).all()
-    members = session.exec(
-        select(DepartmentMember).where(col(DepartmentMember.department_id).in_([d.id for d in rows]))
-    ).all()
-    return [
-        {
-            "id": d.id,
-            "code": d.code,
-            "name": d.name,
-            "members": sorted(m.username for m in members if m.department_id == d.id),
-        }
-        for d in rows
-    ]
-
-
-@router.post("/towns/{town}/departments", status_code=status.HTTP_201_CREATED)
-def create_department(
-    town: str, data: DepartmentIn, request: Request, session: SessionDep, caller: CallerDep
-) -> dict[str, Any]:
-    area = town_area(session, town)
-    caller.require("events:manage", area.path)
-    if session.exec(
-        select(Department).where(col(Department.town_code) == town, col(Department.code) == data.code)
-    ).first():
-        raise invalid_field("code", "The town already has a department {department}.", department=data.code)
-    department = Department(town_code=town, code=data.code, name=data.name)
-    session.add(department)
-    audit.record(
-        session,
-        actor=caller.username,
-        action="department.create",
-        target_type="department",
-        target_id=data.code,
-        address=client_address(request),
-        detail={"town": town},
-    )
-    session.commit()
-    return {"id": department.id, "code": department.code, "name": department.name, "members": []}
-
-
-class MemberIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    username: str = Field(min_length=1, max_length=64)
-
-
-def managed_department(session: Session, caller: Caller, department_id: int) -> Department:
-    department = session.get(Department, department_id)
-    if department is None:
-        raise not_found("No department {id}.", id=department_id)
-    caller.require("events:manage", get_area(session, department.town_code).path)
-    return department
-
-
-@router.post("/departments/{department_id}/members", status_code=status.HTTP_201_CREATED)
-def add_member(
-    department_id: int, data: MemberIn, request: Request, session: SessionDep, caller: CallerDep
-) -> dict[str, str]:
-    department = managed_department(session, caller, department_id)
-    user = get_user(session, data.username)
-    if session.get(DepartmentMember, (department_id, user.username)) is None:
-        session.add(DepartmentMember(department_id=department_id, username=user.username))
-        audit.record(
-            session,
-            actor=caller.username,
-            action="department.add_member",
-            target_type="department",
-            target_id=department.code,
-            address=client_address(request),
-            detail={"town": department.town_code, "user": user.username},
-        )
-        session.commit()
-    return {"department": department.code, "username": user.username}
-
-
-@router.delete("/departments/{department_id}/members/{username}", status_code=status.HTTP_204_NO_CONTENT)
-def remove_member(department_id: int, username: str, request: Request, session: SessionDep, caller: CallerDep) -> None:
-    department = managed_department(session, caller, department_id)
-    member = session.get(DepartmentMember, (department_id, username))
-    if member is None:
-        raise not_found("{user} is not a member of {department}.", user=username, department=department.code)
-    session.delete(member)
-    audit.record(
-        session,
-        actor=caller.username,
-        action="department.remove_member",
-        target_type="department",
-        target_id=department.code,
-        address=client_address(request),
-        detail={"town": department.town_code, "user": username},
-    )
-    session.commit()
-
-
-class RuleIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    area: str = Field(min_length=1, max_length=15)
-    type: str = Field("*", min_length=1, max_length=64)
-    department: str = Field(pattern=r"^[a-z][a-z0-9_]{1,31}$")
-
-
-@router.get("/dispatch-rules")
-def list_rules(session: SessionDep, caller: CallerDep) -> list[dict[str, Any]]:
-    """The database's rules in the caller's areas (config rules are shown by ``jiceng config check``)."""
-    rows = session.exec(
-        select(DispatchRule)
-        .where(caller.grants.filter("events:view", col(DispatchRule.area_path)))
-        .order_by(col(DispatchRule.area_path), col(DispatchRule.type_code))
-    ).all()
-    return [r.model_dump(exclude={"area_path"}) for r in rows]
-
-
-@router.post("/dispatch-rules", status_code=status.HTTP_201_CREATED)
-def create_rule(data: RuleIn, request: Request, session: SessionDep, caller: CallerDep) -> dict[str, Any]:
-    area = session.get(Area, data.area)
-    if area is None:
-        raise invalid_field("area", "No area with code {code}.", code=data.area)
-    caller.require("events:manage", area.path)
-    town = queries.town_code_of(area)
-    if town is None:
-        raise invalid_field("area", "Choose a town, community or grid, not {area}.", area=area.code)
-    dispatch.department(session, town, data.department)
-    if session.exec(
-        select(DispatchRule).where(col(DispatchRule.area_code) == area.code, col(DispatchRule.type_code) == data.type)
-    ).first():
-        raise invalid_field("type", "There is already a rule for {type} at {area}.", type=data.type, area=area.code)
-    rule = dispatch.add_rule(
-        session, area_code=area.code, type_code=data.type, department_code=data.department, actor=caller.username
-    )
-    audit.record(
-        session,
-        actor=caller.username,
-        action="dispatch_rule.create",
-        target_type="dispatch_rule",
-        target_id=f"{area.code}:{data.type}",
-        address=client_address(request),
-        detail={"department": data.department},
-    )
-    session.commit()
-    return rule.model_dump(exclude={"area_path"})
-
-
-@router.delete("/dispatch-rules/{rule_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_rule(rule_id: int, request: Request, session: SessionDep, caller: CallerDep) -> None:
-    rule = dispatch.get_rule(session, rule_id)
-    caller.require("events:manage", rule.area_path)
-    session.delete(rule)
-    audit.record(
-        session,
-        actor=caller.username,
-        action="dispatch_rule.delete",
-        target_type="dispatch_rule",
-        target_id=f"{rule.area_code}:{rule.type_code}",
-        address=client_address(request),
-        detail={"department": rule.department},
-    )
-    session.commit()
