@@ -32,6 +32,8 @@ class ScenarioChange(SQLModel, table=True):
     scenario_id: str = Field(max_length=32)
     enabled: bool
     settings: dict | None = Field(default=None, sa_column=Column(JSON, nullable=True))  # type: ignore[type-arg]
+    #: switching on approves the scenario's declared data use as it was then (``Manifest.data_uses``)
+    approved: list | None = Field(default=None, sa_column=Column(JSON, nullable=True))  # type: ignore[type-arg]
     actor: str = Field(max_length=64)
     at: datetime = Field(default_factory=utcnow)
 
@@ -42,6 +44,9 @@ class TownState:
 
     enabled: frozenset[str]
     settings: dict[str, dict[str, object]] = field(default_factory=dict)
+    #: per scenario switched on at run time, the data use the town approved; absent when config switched it
+    #: on (the config file is the administrator's approval of the declaration as installed)
+    approved: dict[str, frozenset[str]] = field(default_factory=dict)
     #: each scenario's settings validated once per state (a state lives until the switches change)
     validated: dict[str, object] = field(default_factory=dict, compare=False, repr=False)
 
@@ -86,6 +91,7 @@ class Enablement:
     def _resolve(self, town_path: str) -> TownState:
         enabled: set[str] = set()
         settings: dict[str, dict[str, object]] = {}
+        approved: dict[str, frozenset[str]] = {}
         for code in path_codes(town_path):
             configured = self.config.get(code)
             if configured is not None:
@@ -93,11 +99,15 @@ class Enablement:
                 enabled -= set(configured.exclude)
                 for sid, values in configured.settings.items():
                     settings.setdefault(sid, {}).update(values)
+                for sid in configured.scenarios:
+                    approved.pop(sid, None)
             for change in self._changes.get(code, ()):
                 (enabled.add if change.enabled else enabled.discard)(change.scenario_id)
+                if change.enabled and change.approved is not None:
+                    approved[change.scenario_id] = frozenset(change.approved)
                 if change.settings:
                     settings.setdefault(change.scenario_id, {}).update(change.settings)
-        return TownState(frozenset(enabled), settings)
+        return TownState(frozenset(enabled), settings, {k: v for k, v in approved.items() if k in enabled})
 
     def towns_enabling(self, scenario_id: str, town_paths: list[str]) -> list[str]:
         return [p for p in town_paths if scenario_id in self.for_town(p).enabled]
@@ -111,9 +121,10 @@ def record_change(
     enabled: bool,
     actor: str,
     settings: dict[str, object] | None = None,
+    approved: list[str] | None = None,
 ) -> ScenarioChange:
     change = ScenarioChange(
-        area_code=area_code, scenario_id=scenario_id, enabled=enabled, actor=actor, settings=settings
+        area_code=area_code, scenario_id=scenario_id, enabled=enabled, actor=actor, settings=settings, approved=approved
     )
     session.add(change)
     session.flush()

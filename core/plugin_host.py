@@ -161,6 +161,7 @@ class PluginHost:
                 manifest=manifest,
                 settings=self.settings_for(scenario_id, state),
                 platform=self.platform,
+                approved=state.approved.get(scenario_id),
                 _host=self,
             )
 
@@ -189,7 +190,13 @@ class PluginHost:
             if problems:
                 raise bad_request("Some fields are not valid.", fields=problems)
         record_change(
-            session, area_code=town.code, scenario_id=scenario_id, enabled=enabled, actor=actor, settings=settings
+            session,
+            area_code=town.code,
+            scenario_id=scenario_id,
+            enabled=enabled,
+            actor=actor,
+            settings=settings,
+            approved=sorted(manifest.data_uses()) if enabled else None,
         )
         audit.record(
             session,
@@ -200,6 +207,14 @@ class PluginHost:
             address=address,
             detail={"town": town.code, "settings": settings or {}},
         )
+
+    def unapproved(self, scenario_id: str, state: TownState) -> list[str]:
+        """Data uses the scenario declares now that the town did not approve when it switched it on."""
+        manifest = self.manifest(scenario_id)
+        approved = state.approved.get(scenario_id)
+        if manifest is None or approved is None:
+            return []
+        return sorted(manifest.data_uses() - approved)
 
     def towns_enabling(self, session: Session, scenario_id: str) -> list[str]:
         """Codes of the towns where ``scenario_id`` is on."""

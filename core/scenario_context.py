@@ -44,6 +44,21 @@ class UndeclaredField(AppError):
         )
 
 
+class UnapprovedField(AppError):
+    """The scenario declared a field after the town approved its data use: the town must approve again."""
+
+    def __init__(self, scenario_id: str, table: str, field: str) -> None:
+        super().__init__(
+            403,
+            "unapproved_field",
+            N_(
+                "Scenario {scenario} now uses {table}.{field}, which this town has not approved; "
+                "a town administrator must review and approve its data use on the scenarios page."
+            ),
+            {"scenario": scenario_id, "table": table, "field": field},
+        )
+
+
 @dataclass(frozen=True)
 class UserInfo:
     username: str
@@ -161,6 +176,8 @@ class ScenarioContext(TownContext):
     manifest: Manifest = field(kw_only=True)
     settings: BaseModel | None = field(default=None, kw_only=True)
     platform: Settings = field(default_factory=Settings, kw_only=True, repr=False)
+    #: the data use the town approved (``None``: approved as declared, through config)
+    approved: frozenset[str] | None = field(default=None, kw_only=True, repr=False)
     _host: Any = field(default=None, kw_only=True, repr=False)  # the plugin host, for the event loop
 
     @property
@@ -195,6 +212,8 @@ class ScenarioContext(TownContext):
         for name in fields:
             if name not in declared:
                 raise UndeclaredField(self.manifest.id, table, name, access)
+            if self.approved is not None and not {f"{table}.{name}:write", f"{table}.{name}:{access}"} & self.approved:
+                raise UnapprovedField(self.manifest.id, table, name)
 
     def render(self, template: str, context: dict[str, Any] | None = None, status_code: int = 200) -> HTMLResponse:
         """Render ``{id}/…`` from the scenario's templates inside the portal layout."""

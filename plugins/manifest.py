@@ -209,6 +209,13 @@ class Manifest(Declared):
     def supports(self, host_version: str) -> bool:
         return SpecifierSet(self.requires).contains(Version(host_version), prereleases=True)
 
+    def data_uses(self) -> frozenset[str]:
+        """What a town approves when it switches the scenario on: ``person.name:read``, ``house.extra.hazard_level``."""
+        return frozenset(
+            [f"{f.table}.{f.field}:{f.access}" for f in self.fields]
+            + [f"{e.table}.extra.{e.name}" for e in self.extra_fields]
+        )
+
     def extensions(self, table: str) -> tuple[ExtraFieldDecl, ...]:
         """The scenario's extension fields on ``table``."""
         return tuple(f for f in self.extra_fields if f.table == table)

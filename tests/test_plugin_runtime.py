@@ -455,3 +455,34 @@ def test_the_harness_makes_valid_records(make_record, engine):
     with Session(engine) as s:
         assert s.get(Person, pid).gender == "male"
         assert s.get(Organisation, oid).uscc == valid_uscc(7)
+
+
+def test_a_field_declared_after_the_town_approved_waits_for_a_new_approval(platform, engine):
+    from jiceng.core.enablement import ScenarioChange
+
+    api = APIRouter()
+
+    @api.get("/names")
+    def names(ctx: ScenarioContextDep) -> dict[str, bool]:
+        ctx.check_fields("person", ["name"])
+        return {"ok": True}
+
+    @hookimpl
+    def routes() -> ScenarioRoutes:
+        return ScenarioRoutes(api=api)
+
+    fields = (FieldUse(table="person", field="name", purpose_zh="核对姓名", purpose_en="check names"),)
+    login = platform([module("census", hooks={"routes": routes}, fields=fields)], {})
+    admin = login("town_admin")
+    assert admin.post("/api/scenarios/census/switch", json={"town": TOWN_A, "enabled": True}).status_code == 200
+    assert admin.get("/api/s/census/names").json() == {"ok": True}  # approved as declared when switched on
+    with transaction(engine) as s:  # as if the town had approved an older version that read no base field
+        s.add(ScenarioChange(area_code=TOWN_A, scenario_id="census", enabled=True, approved=[], actor="town_admin"))
+    refused = admin.get("/api/s/census/names")
+    assert refused.status_code == 403 and refused.json()["error"]["code"] == "unapproved_field"
+    assert "person.name" in refused.json()["error"]["message"]
+    page = admin.get("/admin/scenarios").text
+    assert "批准新的数据使用" in page and "<code>person.name:read</code>" in page
+    assert admin.post("/api/scenarios/census/switch", json={"town": TOWN_A, "enabled": True}).status_code == 200
+    assert admin.get("/api/s/census/names").json() == {"ok": True}
+    assert "批准新的数据使用" not in admin.get("/admin/scenarios").text

@@ -30,6 +30,7 @@ from jiceng.core.web.routes import (
     admin_open311,
     admin_scenarios,
     areas,
+    assessment,
     auth,
     departments,
     events,
@@ -107,6 +108,7 @@ def create_app(settings: Settings, engine: Engine | None = None, host: PluginHos
     app.include_router(events.router)
     app.include_router(open311.router)
     app.include_router(admin_open311.router)
+    app.include_router(assessment.router)
     app.include_router(admin_events.router)
     app.include_router(departments.router)
     for router in records.routers:
