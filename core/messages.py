@@ -11,6 +11,7 @@ msgid (errors, validators) and ``N_``, the marker for msgids kept in tables.
 
 from __future__ import annotations
 
+import ast
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -38,7 +39,7 @@ KEYWORDS = {
     "_error": (3,),
     "fail_message": None,
 }
-METHODS = [("**.py", "python"), ("**/templates/**.html", "jinja2")]
+TEMPLATES = [("**/templates/**.html", "jinja2")]
 
 
 def extract() -> Iterator[tuple[str, str]]:
@@ -47,12 +48,39 @@ def extract() -> Iterator[tuple[str, str]]:
         directory = ROOT / folder
         if not directory.is_dir():
             continue
+        for path in sorted(directory.rglob("*.py")):
+            for lineno, msgid in python_messages(path):
+                yield msgid, f"{folder}/{path.relative_to(directory)}:{lineno}"
         for filename, lineno, message, _comments, _context in extract_from_dir(
-            directory, METHODS, keywords=KEYWORDS, options_map={"**/templates/**.html": {"extensions": "jinja2.ext.do"}}
+            directory,
+            TEMPLATES,
+            keywords=KEYWORDS,
+            options_map={"**/templates/**.html": {"extensions": "jinja2.ext.do"}},
         ):
             msgid = message[0] if isinstance(message, tuple) else message
             if msgid:
                 yield msgid, f"{folder}/{filename}:{lineno}"
+
+
+def python_messages(path: Path) -> Iterator[tuple[int, str]]:
+    """String literals passed as the msgid to a keyword call, at any depth.
+
+    Read from the syntax tree rather than with Babel's Python extractor,
+    which skips a msgid nested in another keyword's call
+    (``bad_request(..., fields=[FieldError(n, *both("…"))])``).
+    """
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else None
+        if name not in KEYWORDS:
+            continue
+        index = (KEYWORDS[name] or (1,))[0] - 1
+        if index < len(node.args):
+            arg = node.args[index]
+            if isinstance(arg, ast.Constant) and isinstance(arg.value, str) and arg.value:
+                yield node.lineno, arg.value
 
 
 def po_path(locale: str = "zh_CN") -> Path:
