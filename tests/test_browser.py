@@ -208,7 +208,7 @@ def test_phone_user_logs_in_and_sees_home(server: str, chromium: Chromium) -> No
     log_in(page, USERNAME, PASSWORD)
     expect(page).to_have_url(f"{server}/")
     expect(page.get_by_role("heading", level=1)).to_have_text(f"您好，{DISPLAY_NAME}")
-    expect(page.get_by_text("暂无可用的应用场景。", exact=True)).to_be_visible()
+    expect(page.get_by_role("link", name="矛盾纠纷与安全隐患", exact=True)).to_be_visible()  # switched on by the demo
     expect(page.locator(".roles")).to_contain_text("网格员")
     expect(page.locator(".roles")).to_contain_text("第1网格")  # the grant's area, by name
     assert_fits(page)
@@ -248,7 +248,7 @@ def test_switching_to_english_and_back(server: str, chromium: Chromium, width: s
     log_in(page, USERNAME, PASSWORD, english=True)
     expect(page).to_have_url(f"{server}/")
     expect(page.get_by_role("heading", level=1)).to_have_text(f"Hello, {DISPLAY_NAME}")
-    expect(page.get_by_text("No scenarios are enabled for you yet.", exact=True)).to_be_visible()
+    expect(page.get_by_role("link", name="Disputes and hazards", exact=True)).to_be_visible()
     expect(page.locator(".roles")).to_contain_text("Grid worker")
     assert_fits(page)
     shoot(page, f"{width}-home-en.png")
@@ -256,5 +256,5 @@ def test_switching_to_english_and_back(server: str, chromium: Chromium, width: s
     page.get_by_role("link", name="中文", exact=True).click()
     expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
     expect(page.get_by_role("heading", level=1)).to_have_text(f"您好，{DISPLAY_NAME}")
-    expect(page.get_by_text("暂无可用的应用场景。", exact=True)).to_be_visible()
+    expect(page.get_by_role("link", name="矛盾纠纷与安全隐患", exact=True)).to_be_visible()
     shoot(page, f"{width}-home-zh.png")
