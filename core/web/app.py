@@ -39,6 +39,7 @@ from jiceng.core.web.routes import (
     me,
     open311,
     portal,
+    record_conflicts,
     record_import,
     record_links,
     record_pages,
@@ -110,6 +111,7 @@ def create_app(settings: Settings, engine: Engine | None = None, host: PluginHos
     app.include_router(admin_open311.router)
     app.include_router(assessment.router)
     app.include_router(admin_events.router)
+    app.include_router(record_conflicts.router)
     app.include_router(departments.router)
     for router in records.routers:
         app.include_router(router)

@@ -31,7 +31,7 @@ from jiceng.core import audit
 from jiceng.core.areas import Area, get_area
 from jiceng.core.errors import AppError, FieldError, describe_pydantic
 from jiceng.core.i18n import N_, _, both, current_locale
-from jiceng.core.records import links, service
+from jiceng.core.records import conflicts, links, service
 from jiceng.core.records.models import Gender, HouseUse, OrganisationKind, Person, PersonTag
 from jiceng.core.records.notify import notify
 from jiceng.core.records.schemas import HouseIn, HousePatch, OrganisationIn, OrganisationPatch, PersonIn, PersonPatch
@@ -640,6 +640,10 @@ def build(spec: TableSpec, create_model: type[BaseModel], patch_model: type[Base
                 "updated": local_time(record.updated_at),
                 "history": history,
                 "links": link_sections(session, caller, spec, record),
+                "conflicts": [
+                    conflicts.shown(spec, c, reveal=reveal) | {"field_label": widget(spec, c.field).label}
+                    for c in conflicts.open_for(session, spec, record.id)
+                ],
                 "can_edit": caller.grants.allows("records:edit", record.area_path),
                 "can_reveal": bool(spec.personal) and caller.grants.allows("pii:view", record.area_path),
                 "revealed": reveal,
