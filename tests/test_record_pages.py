@@ -236,8 +236,9 @@ def test_a_clerk_uploads_a_ledger_and_gets_the_error_report(user_with_role, logi
     page = client.post("/records/import/people", files={"ledger": ("台账.csv", ledger, "text/csv")})
     assert page.status_code == 200
     assert "新增" in page.text and "下载错误报告" in page.text
-    link = page.text.split('href="/records/import/report/')[1].split('"')[0]
-    report = client.get(f"/records/import/report/{link}")
+    assert "行/秒" in page.text  # the rate of the finished import
+    link = page.text.split('href="/records/import/jobs/')[1].split('"')[0]
+    report = client.get(f"/records/import/jobs/{link}")
     assert report.status_code == 200
     text = report.content.decode("utf-8-sig")
     assert "500103003001002" in text and "mistyped" in text
@@ -245,8 +246,39 @@ def test_a_clerk_uploads_a_ledger_and_gets_the_error_report(user_with_role, logi
         assert [p.name for p in s.exec(select(Person)).all()] == ["王芳"]
         assert s.exec(select(AuditEntry).where(AuditEntry.action == "records.import")).one().detail["rejected"] == 2
     user_with_role("li", "grid_worker", "500103001001001")
-    assert login("li").get(f"/records/import/report/{link}").status_code == 404
+    assert login("li").get(f"/records/import/jobs/{link}").status_code == 404
+    job = link.split("/")[0]
+    assert client.get(f"/api/import-jobs/{job}").json()["summary"]["rejected"] == 2
     bad = client.post(
         "/records/import/people", files={"ledger": ("x.bin", b"\x00\x01binary", "application/octet-stream")}
     )
     assert bad.status_code == 422 and "CSV" in bad.text
+
+
+def test_a_running_import_shows_its_progress_and_rate(user_with_role, login, monkeypatch):
+    import time
+
+    from jiceng.core.records import import_jobs
+    from jiceng.core.web.routes import record_import
+
+    user_with_role("wang", "grid_worker", "500103003001001")
+    client = login("wang")
+    monkeypatch.setattr(record_import, "WAIT_SECONDS", 0)
+    job = "a" * 32
+    import_jobs.folder(record_import.JOBS, job).mkdir(parents=True, exist_ok=True)
+    running = import_jobs.Status(owner="wang", table="person", file="台账.csv", read=250_000, total=1_000_000)
+    running.started, running.seconds = time.time() - 10, 10.0
+    import_jobs.write_status(record_import.JOBS, job, running)
+    page = client.get(f"/records/import/jobs/{job}")
+    assert page.status_code == 200
+    assert '<progress max="100" value="25">' in page.text and 'http-equiv="refresh"' in page.text
+    assert "已处理 250,000 行，共约 1,000,000 行，每秒 25,000 行" in page.text
+    status = client.get(f"/api/import-jobs/{job}").json()
+    assert (status["state"], status["read"], status["total"], status["rows_per_second"]) == (
+        "running",
+        250_000,
+        1_000_000,
+        25_000,
+    )
+    user_with_role("li", "grid_worker", "500103003001001")
+    assert login("li").get(f"/api/import-jobs/{job}").status_code == 404  # not hers
