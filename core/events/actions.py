@@ -334,10 +334,20 @@ EFFECTS = {
 }
 
 
+#: steps that the state allows but that also need something waiting (or nothing waiting) on the event
+READY = {
+    "request_extension": lambda event: event.pending_extension_hours is None,
+    "approve_extension": lambda event: event.pending_extension_hours is not None,
+    "deny_extension": lambda event: event.pending_extension_hours is not None,
+}
+
+
 def allowed_for(session: Session, caller: Caller, event: Event) -> list[str]:
     """The steps this caller could take now, for the buttons on the event's page."""
     allowed = []
     for name in available(event.state):
+        if not READY.get(name, lambda _: True)(event):
+            continue
         try:
             authorise(session, caller, event, TRANSITIONS[name])
         except AppError:

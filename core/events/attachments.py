@@ -11,8 +11,12 @@ import secrets
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
+from sqlmodel import Session
+
+from jiceng.core import audit
 from jiceng.core.config import AttachmentSettings
 from jiceng.core.errors import invalid_field
+from jiceng.core.events.models import EventAttachment
 
 SIGNATURES = (
     (b"\xff\xd8\xff", "image/jpeg"),
@@ -74,3 +78,38 @@ def read_checked(stream: BinaryIO, rules: AttachmentSettings) -> tuple[bytes, st
 
 def new_key() -> str:
     return secrets.token_hex(16)
+
+
+def keep(
+    session: Session,
+    store: AttachmentStore,
+    *,
+    event_id: int,
+    filename: str,
+    data: bytes,
+    kind: str,
+    actor: str,
+    address: str = "",
+) -> EventAttachment:
+    """Keep one checked file of an event: the bytes in the store, the row and the audit entry in the transaction."""
+    key = new_key()
+    store.put(key, data)
+    row = EventAttachment(
+        event_id=event_id,
+        key=key,
+        filename=(filename or "file")[-200:],
+        content_type=kind,
+        size=len(data),
+        uploaded_by=actor,
+    )
+    session.add(row)
+    audit.record(
+        session,
+        actor=actor,
+        action="event.attach",
+        target_type="event",
+        target_id=str(event_id),
+        address=address,
+        detail={"file": row.filename, "size": row.size},
+    )
+    return row

@@ -50,13 +50,26 @@ def town_types(
 def of_town(host: PluginHost, settings: Settings, session: Session, town: Area) -> dict[str, EventTypeDecl]:
     """The town's types as the scenarios switched on there declare them now (switches are reread when changed)."""
     host.enablement.refresh(session)
+    return _declared(host, settings, town)
+
+
+def offered(
+    host: PluginHost, settings: Settings, session: Session, caller: Caller, *towns: Area
+) -> dict[str, EventTypeDecl]:
+    """The types ``caller`` may report in ``towns``, by code: all for their staff (``events:view`` there), else the
+    public ones. Several towns (a list's filter for a district) cost one look at the switches, not one per town."""
+    host.enablement.refresh(session)
+    found: dict[str, EventTypeDecl] = {}
+    for town in towns:
+        staff = caller.grants.reaches("events:view", town.path)
+        for event_type in _declared(host, settings, town).values():
+            if staff or event_type.public:
+                found.setdefault(event_type.code, event_type)
+    return found
+
+
+def _declared(host: PluginHost, settings: Settings, town: Area) -> dict[str, EventTypeDecl]:
     return town_types(host.manifests(), host.enablement.for_town(town.path).enabled, settings, town.code)
-
-
-def offered(host: PluginHost, settings: Settings, session: Session, caller: Caller, town: Area) -> list[EventTypeDecl]:
-    """The types ``caller`` may report in ``town``: all for its staff (``events:view`` there), else the public ones."""
-    staff = caller.grants.reaches("events:view", town.path)
-    return [t for t in of_town(host, settings, session, town).values() if staff or t.public]
 
 
 def check_attributes(event_type: EventTypeDecl, values: dict[str, object]) -> dict[str, object]:

@@ -33,6 +33,8 @@ from jiceng.core.web.routes import (
     assessment,
     auth,
     departments,
+    event_dashboard,
+    event_pages,
     events,
     grants,
     health,
@@ -104,15 +106,17 @@ def create_app(settings: Settings, engine: Engine | None = None, host: PluginHos
         record_import,
         record_pages,
         record_links,
+        event_dashboard,
+        event_pages,
     ):
         app.include_router(module.router)
     app.include_router(events.router)
     app.include_router(open311.router)
     app.include_router(admin_open311.router)
-    app.include_router(assessment.router)
     app.include_router(admin_events.router)
     app.include_router(record_conflicts.router)
     app.include_router(departments.router)
+    app.include_router(assessment.router)
     for router in records.routers:
         app.include_router(router)
     mount_scenarios(app, host)

@@ -15,11 +15,10 @@ from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from jiceng.core import audit
 from jiceng.core.areas import get_area
 from jiceng.core.errors import conflict, invalid_field, not_found
 from jiceng.core.events import actions, dispatch, notify, queries
-from jiceng.core.events.attachments import DiskStore, new_key, read_checked
+from jiceng.core.events.attachments import DiskStore, keep, read_checked
 from jiceng.core.events.departments import town as town_area
 from jiceng.core.events.intake import EventIn, existing, report
 from jiceng.core.events.models import EventAttachment, State
@@ -65,7 +64,7 @@ def list_types(
             "public": t.public,
             "fields": [f.model_dump() for f in t.fields],
         }
-        for t in offered(host_of(request), settings, session, caller, area)
+        for t in offered(host_of(request), settings, session, caller, area).values()
     ]
 
 
@@ -188,25 +187,15 @@ def attach(
     if event.state not in (*queries.OPEN_STATES,):
         raise conflict("Files can be attached only while the event is open.")
     data, kind = read_checked(file.file, settings.events.attachments)
-    key = new_key()
-    store_of(request).put(key, data)
-    row = EventAttachment(
-        event_id=event_id,
-        key=key,
-        filename=(file.filename or "file")[-200:],
-        content_type=kind,
-        size=len(data),
-        uploaded_by=caller.username,
-    )
-    session.add(row)
-    audit.record(
+    row = keep(
         session,
+        store_of(request),
+        event_id=event_id,
+        filename=file.filename or "file",
+        data=data,
+        kind=kind,
         actor=caller.username,
-        action="event.attach",
-        target_type="event",
-        target_id=str(event_id),
         address=client_address(request),
-        detail={"file": row.filename, "size": row.size},
     )
     session.commit()
     return row.model_dump(exclude={"key", "event_id"})
