@@ -42,3 +42,11 @@ def test_others_cannot_change_the_set_up(client_as: Client) -> None:
     other = client_as("town_admin", TOWN_B)
     refused = other.post("/admin/events/departments", data={"town": TOWN_A, "code": "urban", "name": "城管办"})
     assert refused.status_code == 403
+
+
+def test_the_home_page_links_the_set_up_pages_for_those_who_may_use_them(client_as: Client) -> None:
+    admin_home = client_as("town_admin").get("/").text
+    assert 'href="/admin/events"' in admin_home and 'href="/admin/open311"' in admin_home
+    assert 'href="/admin/scenarios"' in admin_home and 'href="/events/assessment"' in admin_home
+    grid_home = client_as("grid_worker").get("/").text
+    assert "/admin/" not in grid_home and 'href="/events/new"' in grid_home
