@@ -92,6 +92,8 @@ def test_scenario_commands(engine, cli):
     assert shown.exit_code == 0
     assert "notices:publish" in shown.output and "signature" in shown.output
     assert cli("scenarios", "show", "nosuch").exit_code == 1
+    safety = cli("scenarios", "show", "safety").output
+    assert "safety.hazard" in safety and "house.extra.safety.hazard_level" in safety and "house.address" in safety
 
     enabled = cli("scenarios", "enable", "notices", "--town", TOWN_A, "--settings", '{"signature": "街道办"}')
     assert enabled.exit_code == 0, enabled.output

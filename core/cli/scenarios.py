@@ -65,9 +65,14 @@ def show(ctx: typer.Context, scenario_id: str) -> None:
         perms.add_row(p.name, pick(p.zh, p.en), ", ".join(p.roles))
     console.print(perms)
     if manifest.event_types:
-        events = Table(_("Event type"), _("Name"), _("Deadline (hours)"), title=_("Event types"))
+        events = Table(_("Event type"), _("Name"), _("Deadline"), _("Department"), title=_("Event types"))
         for event in manifest.event_types:
-            events.add_row(event.code, pick(event.zh, event.en), str(event.deadline_hours))
+            deadline = (
+                _("{n} working days", n=event.deadline_days)
+                if event.deadline_days
+                else _("{n} working hours", n=event.deadline_hours)
+            )
+            events.add_row(event.code, pick(event.zh, event.en), deadline, event.department or "—")
         console.print(events)
     fields = Table(_("Field"), _("Access"), _("Purpose"), title=_("Personal data it uses"))
     for f in manifest.fields:
@@ -75,6 +80,11 @@ def show(ctx: typer.Context, scenario_id: str) -> None:
             f"{f.table}.{f.field}", _("reads") if f.access == "read" else _("writes"), pick(f.purpose_zh, f.purpose_en)
         )
     console.print(fields if manifest.fields else _("Personal data it uses") + ": " + _("None."))
+    if manifest.extra_fields:
+        extra = Table(_("Field"), _("Name"), _("Kind"), title=_("Fields it adds to the base tables"))
+        for f in manifest.extra_fields:
+            extra.add_row(f"{f.table}.extra.{manifest.id}.{f.name}", pick(f.zh, f.en), f.kind)
+        console.print(extra)
     if manifest.settings is not None:
         console.print(_("Settings:"))
         console.print_json(json.dumps(manifest.settings.model_json_schema().get("properties", {}), ensure_ascii=False))
