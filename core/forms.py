@@ -54,8 +54,8 @@ def typed(spec: FormField, value: object) -> object:
             return float(text)
         except ValueError:
             raise InvalidValue("Must be a number.") from None
-    if spec.kind == "choice" and text not in spec.choices:
-        raise InvalidValue("Must be one of: {choices}.", choices=", ".join(spec.choices))
+    if spec.kind == "choice" and text not in spec.values:
+        raise InvalidValue("Must be one of: {choices}.", choices=", ".join(spec.values))
     if spec.kind == "date":
         try:
             return date.fromisoformat(text).isoformat()

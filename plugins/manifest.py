@@ -65,6 +65,14 @@ class EventCategory(StrEnum):
     other = "other"  # 其他
 
 
+class Choice(Declared):
+    """One answer of a choice field: the value stored, and what people read in each language."""
+
+    value: str = Field(min_length=1, max_length=40)
+    zh: str = Field(min_length=1)
+    en: str = Field(min_length=1)
+
+
 class FormField(Declared):
     """A typed, validated field a scenario adds to a form: an event type's question or a base-table extension."""
 
@@ -73,7 +81,24 @@ class FormField(Declared):
     en: str = Field(min_length=1)
     kind: Literal["text", "number", "date", "choice"] = "text"
     required: bool = False
-    choices: tuple[str, ...] = ()
+    #: the answers of a ``choice`` field; a plain string is its own label in both languages
+    choices: tuple[Choice, ...] = ()
+
+    @field_validator("choices", mode="before")
+    @classmethod
+    def _plain_choices(cls, value: object) -> object:
+        if isinstance(value, list | tuple):
+            return tuple({"value": c, "zh": c, "en": c} if isinstance(c, str) else c for c in value)
+        return value
+
+    @property
+    def values(self) -> tuple[str, ...]:
+        return tuple(c.value for c in self.choices)
+
+    def label(self, value: object, english: bool) -> str:
+        """What people read for a stored ``value`` (itself when it is not one of the choices)."""
+        found = next((c for c in self.choices if c.value == value), None)
+        return (found.en if english else found.zh) if found else str(value)
 
     @model_validator(mode="after")
     def _choices_for_choice(self) -> FormField:

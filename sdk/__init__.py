@@ -24,6 +24,7 @@ from jiceng.core.scenario_context import (
 )
 from jiceng.core.web.scenario_mount import ScenarioContextDep
 from jiceng.plugins.manifest import (
+    Choice,
     EventCategory,
     EventFieldDecl,
     EventTypeDecl,
@@ -43,6 +44,7 @@ __all__ = [
     "AppError",
     "AreaInfo",
     "AreaLevel",
+    "Choice",
     "DashboardCard",
     "EventCategory",
     "EventChange",

@@ -37,7 +37,9 @@ def test_types_come_from_the_enabled_scenario(client_as: Client) -> None:
 
 def test_route_event_proposes_the_fire_department_and_the_type_default_otherwise(client_as: Client) -> None:
     grid = client_as("grid_worker")
-    assert hazard(grid, "fire").json()["suggested_department"] == "fire"
+    fire = hazard(grid, "fire").json()
+    assert fire["suggested_department"] == "fire" and fire["attributes"] == {"hazard": "fire"}
+    assert "<dd>消防</dd>" in grid.get(f"/events/{fire['id']}").text.replace("\n", "").replace(" ", "")
     assert hazard(grid, "gas").json()["suggested_department"] == "safety"
     dispute = grid.post(
         "/api/events",

@@ -98,7 +98,7 @@ def attribute(field: EventFieldDecl, order: int) -> dict[str, Any]:
         "description": _name(field.zh, field.en),
     }
     if field.kind == "choice":
-        shown["values"] = [{"key": choice, "name": choice} for choice in field.choices]
+        shown["values"] = [{"key": c.value, "name": _name(c.zh, c.en)} for c in field.choices]
     return shown
 
 

@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 
 from jiceng.scenarios.safety.routes import api, pages
 from jiceng.sdk import (
+    Choice,
     DashboardCard,
     EventCategory,
     EventFieldDecl,
@@ -78,7 +79,13 @@ manifest = Manifest(
                     en="Kind of dispute",
                     kind="choice",
                     required=True,
-                    choices=("neighbour", "family", "property", "labour", "other"),
+                    choices=(
+                        Choice(value="neighbour", zh="邻里纠纷", en="Between neighbours"),
+                        Choice(value="family", zh="婚姻家庭", en="Family"),
+                        Choice(value="property", zh="物业纠纷", en="Property management"),
+                        Choice(value="labour", zh="劳资纠纷", en="Labour"),
+                        Choice(value="other", zh="其他", en="Other"),
+                    ),
                 ),
                 EventFieldDecl(name="parties", zh="当事人数", en="Number of parties", kind="number"),
             ),
@@ -98,7 +105,13 @@ manifest = Manifest(
                     en="Kind of hazard",
                     kind="choice",
                     required=True,
-                    choices=("fire", "gas", "electric", "building", "other"),
+                    choices=(
+                        Choice(value="fire", zh="消防", en="Fire"),
+                        Choice(value="gas", zh="燃气", en="Gas"),
+                        Choice(value="electric", zh="用电", en="Electrical"),
+                        Choice(value="building", zh="房屋建筑", en="Building"),
+                        Choice(value="other", zh="其他", en="Other"),
+                    ),
                 ),
             ),
         ),
@@ -119,7 +132,11 @@ manifest = Manifest(
             zh="隐患等级",
             en="Hazard level",
             kind="choice",
-            choices=("none", "low", "high"),
+            choices=(
+                Choice(value="none", zh="无", en="None"),
+                Choice(value="low", zh="一般", en="Low"),
+                Choice(value="high", zh="重大", en="High"),
+            ),
         ),
         ExtraFieldDecl(table="house", name="inspected_on", zh="检查日期", en="Inspected on", kind="date"),
     ),

@@ -305,7 +305,7 @@ def form_page(
                     "label": f.zh if zh() else f.en,
                     "kind": f.kind,
                     "required": f.required,
-                    "choices": f.choices,
+                    "choices": [(c.value, c.en if not zh() else c.zh) for c in f.choices],
                     "value": typed.get(f"attributes.{f.name}", "") if t.code == chosen else "",
                     "error": errors.get(f"attributes.{f.name}") if t.code == chosen else None,
                 }
@@ -580,7 +580,7 @@ def event_page(
         ).all()
     )
     shown = queries.present(event, caller, {d.id: d for d in departments if d.id is not None})
-    labels = {f.name: f.zh if zh() else f.en for f in event_type.fields} if event_type else {}
+    labels = {f.name: (f.zh if zh() else f.en, f) for f in event_type.fields} if event_type else {}
     photos = session.exec(
         select(EventAttachment).where(col(EventAttachment.event_id) == event.id).order_by(col(EventAttachment.id))
     ).all()
@@ -605,7 +605,10 @@ def event_page(
             "priority": _(PRIORITY_LABELS[Priority(event.priority)]),
             "deadline": clock.shown(event.state, event.deadline),
             "created": local_time(event.created_at),
-            "attributes": [(labels.get(name, name), value) for name, value in event.attributes.items()],
+            "attributes": [
+                (labels[name][0], labels[name][1].label(value, not zh())) if name in labels else (name, value)
+                for name, value in event.attributes.items()
+            ],
             "photos": [
                 {
                     "href": f"/api/events/{event.id}/attachments/{p.id}",
