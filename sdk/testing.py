@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -132,8 +133,10 @@ def scenario_settings() -> dict[str, Any]:
 
 
 @pytest.fixture
-def jiceng_settings(jiceng_database_url: str, scenario_id: str, scenario_settings: dict[str, Any]) -> Settings:
-    """Development settings with the scenario enabled in town A only."""
+def jiceng_settings(
+    jiceng_database_url: str, scenario_id: str, scenario_settings: dict[str, Any], tmp_path: Path
+) -> Settings:
+    """Development settings with the scenario enabled in town A only; event photos kept in a temporary folder."""
     town = TownScenarios(
         scenarios=[scenario_id], settings={scenario_id: scenario_settings} if scenario_settings else {}
     )
@@ -142,6 +145,7 @@ def jiceng_settings(jiceng_database_url: str, scenario_id: str, scenario_setting
         secret_key="test-secret-" + "x" * 32,
         database_url=jiceng_database_url,
         towns={TOWN_A: town},
+        events={"attachments": {"directory": str(tmp_path / "attachments")}},
     )
 
 

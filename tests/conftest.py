@@ -42,8 +42,13 @@ def engine(jiceng_engine: Engine) -> Engine:
 
 
 @pytest.fixture
-def settings(database_url: str) -> Settings:
-    return Settings(environment="development", secret_key="test-secret-" + "x" * 32, database_url=database_url)
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return Settings(
+        environment="development",
+        secret_key="test-secret-" + "x" * 32,
+        database_url=database_url,
+        events={"attachments": {"directory": str(tmp_path / "attachments")}},
+    )
 
 
 @pytest.fixture

@@ -31,7 +31,8 @@ LOCAL_TYPES = [
 
 @pytest.fixture
 def jiceng_settings(jiceng_settings: Settings) -> Settings:
-    return jiceng_settings.model_copy(update={"events": jiceng_settings.events.model_validate({"types": LOCAL_TYPES})})
+    events = jiceng_settings.events.model_validate(jiceng_settings.events.model_dump() | {"types": LOCAL_TYPES})
+    return jiceng_settings.model_copy(update={"events": events})
 
 
 @pytest.fixture
@@ -197,3 +198,29 @@ def test_dispatch_rules_beat_the_type_default(client_as: Client, town: dict[str,
         client_as("dispatcher").post("/api/dispatch-rules", json={"area": TOWN_A, "department": "urban"}).status_code
         == 403
     )
+
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+def test_photos_are_checked_by_content_and_served_to_those_who_see_the_event(
+    client_as: Client, town: dict[str, Any]
+) -> None:
+    grid = client_as("grid_worker")
+    event = report(grid).json()
+    url = f"/api/events/{event['id']}/attachments"
+    added = grid.post(url, files={"file": ("现场.png", PNG, "image/png")})
+    assert added.status_code == 201, added.text
+    assert (added.json()["content_type"], added.json()["size"]) == ("image/png", len(PNG))
+    disguised = grid.post(url, files={"file": ("photo.jpg", b"MZ\x90\x00 not a photo", "image/jpeg")})
+    assert disguised.status_code == 422 and disguised.json()["error"]["fields"][0]["field"] == "file"
+    empty = grid.post(url, files={"file": ("empty.png", b"", "image/png")})
+    assert empty.status_code == 422
+    shown = grid.get(f"/api/events/{event['id']}").json()["attachments"]
+    assert [a["filename"] for a in shown] == ["现场.png"]
+    photo = grid.get(f"{url}/{shown[0]['id']}")
+    assert photo.status_code == 200 and photo.content == PNG and photo.headers["content-type"] == "image/png"
+    assert client_as("grid_worker", TOWN_B).get(f"{url}/{shown[0]['id']}").status_code == 404
+    dispatcher = client_as("dispatcher")
+    step(dispatcher, event, "reject", note="重复上报")
+    assert grid.post(url, files={"file": ("late.png", PNG, "image/png")}).status_code == 409

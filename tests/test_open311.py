@@ -44,7 +44,8 @@ PHONE = "13812345678"
 
 @pytest.fixture
 def jiceng_settings(jiceng_settings: Settings) -> Settings:
-    return jiceng_settings.model_copy(update={"events": jiceng_settings.events.model_validate({"types": LOCAL_TYPES})})
+    events = jiceng_settings.events.model_validate(jiceng_settings.events.model_dump() | {"types": LOCAL_TYPES})
+    return jiceng_settings.model_copy(update={"events": events})
 
 
 @pytest.fixture
