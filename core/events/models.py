@@ -82,7 +82,8 @@ class Event(SQLModel, table=True):
         Index("ix_event_town_created", "town_code", "created_at"),
         Index("ix_event_town_state", "town_code", "state", "deadline"),
         Index("ix_event_area_path", "area_path"),
-        Index("ix_event_department_state", "department_id", "state"),
+        Index("ix_event_department_state", "department_id", "state", "deadline"),
+        Index("ix_event_town_state_area", "town_code", "state", "area_code", "deadline"),
         Index("ix_event_reporter", "reporter"),
     )
 
