@@ -21,7 +21,12 @@ from rich.table import Table
 from .common import Report, fmt_us
 
 #: Benchmark name → module; each module has ``run(console) -> Report``.
-BENCHMARKS = {"permissions": "bench.permissions", "plugins": "bench.plugins", "records": "bench.records"}
+BENCHMARKS = {
+    "permissions": "bench.permissions",
+    "plugins": "bench.plugins",
+    "records": "bench.records",
+    "events": "bench.events",
+}
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "performance.md"
 DOC_HEADER = """\

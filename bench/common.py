@@ -9,16 +9,24 @@ baseline, so a minute in which the machine runs slow hurts both alike.
 from __future__ import annotations
 
 import gc
+import http.client
+import json
 import math
 import os
 import platform
+import socket
 import sqlite3
 import statistics
+import threading
 import time
+import urllib.parse
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
+from typing import Any
+
+import uvicorn
 
 
 @dataclass
@@ -150,3 +158,79 @@ def fmt_us(value: float) -> str:
     if value < 100:
         return f"{value:.1f}"
     return f"{value:,.0f}"
+
+
+@dataclass
+class Answer:
+    """An HTTP response as the benchmarks look at it."""
+
+    status_code: int
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+    @property
+    def text(self) -> str:
+        return self.body.decode("utf-8", "replace")
+
+
+class Served:
+    """An ASGI app served by uvicorn, as ``jiceng serve`` serves it, on a loopback port, from a thread of this process.
+
+    A real server measures what a client waits for: HTTP parsing, the event
+    loop, the thread pool. Starlette's ``TestClient`` measures something else:
+    it hands every request from the client's thread to an event loop in
+    another thread through an anyio portal, several lock handovers that cost
+    milliseconds on a slow machine and that no deployment pays. In this
+    process rather than a child, so that a benchmark can still watch the
+    app's engine; one request at a time, so the client and server threads do
+    not compete for the interpreter.
+    """
+
+    def __init__(self, app: Any) -> None:
+        self.listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        # Accepted connections inherit it: without it a response written in two parts (head, body) waits for
+        # the client's delayed acknowledgement, 40 ms on Linux.
+        self.listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.listener.bind(("127.0.0.1", 0))
+        config = uvicorn.Config(app, log_level="warning", lifespan="on", timeout_keep_alive=3600)
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.listener]}, daemon=True)
+
+    def __enter__(self) -> Client:
+        self.thread.start()
+        deadline = time.monotonic() + 30
+        while not self.server.started:
+            if not self.thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("uvicorn did not start")
+            time.sleep(0.01)
+        return Client(self.listener.getsockname()[1])
+
+    def __exit__(self, *_exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=30)
+        self.listener.close()
+
+
+class Client:
+    """One keep-alive HTTP/1.1 connection to a :class:`Served` app; what a script or another system would use."""
+
+    def __init__(self, port: int) -> None:
+        self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        self.connection.connect()
+        self.connection.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def get(self, path: str, *, params: dict[str, Any] | None = None, headers: dict[str, str] | None = None) -> Answer:
+        if params:
+            path += "?" + urllib.parse.urlencode(params, doseq=True)
+        return self._send("GET", path, None, headers or {})
+
+    def post(self, path: str, *, data: dict[str, str], headers: dict[str, str] | None = None) -> Answer:
+        form = {"Content-Type": "application/x-www-form-urlencoded", **(headers or {})}
+        return self._send("POST", path, urllib.parse.urlencode(data).encode(), form)
+
+    def _send(self, method: str, path: str, body: bytes | None, headers: dict[str, str]) -> Answer:
+        self.connection.request(method, path, body=body, headers=headers)
+        response = self.connection.getresponse()
+        return Answer(response.status, response.read())

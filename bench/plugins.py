@@ -213,7 +213,7 @@ def event_changed(event, change, context):
 
 @hookimpl
 def route_event(event, context):
-    return "dept_{n}" if event.type == f"{{SID}}.report" else None
+    return "dept_{n}" if event.type_code == f"{{SID}}.report" else None
 '''
 
 SCENARIO_ROUTES = '''\

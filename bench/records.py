@@ -18,12 +18,13 @@ parent's pages too):
 * **IA** - ``import_ledger(engine, PEOPLE, path, …)`` (``jiceng.core.records.importer``):
   header detection, every row parsed and validated, matched by ID number
   against the batch and the table, new rows inserted, one provenance row
-  each, tags; one transaction per 5,000 rows.
+  each, tags; one transaction per batch (the importer's default, 20,000 rows).
 * **IB** - the baseline: the standard library alone, ``csv.reader`` over the same
   file and ``sqlite3`` ``executemany`` of the same person rows (``INSERT OR
   IGNORE``, so the repeated rows are dropped by the unique index) into the same
-  table of a copy of the same database, with the same pragmas and the same
-  5,000-row transactions; no validation, provenance or tags.
+  table of a copy of the same database, with the same pragmas (jiceng's, and
+  the importer's own for its connection), the same transactions and the
+  garbage collector off; no validation, provenance or tags.
 
 IA and IB alternate (IA IB, IB IA, …); a series figure is time per row read.
 
@@ -33,8 +34,9 @@ dropped for the load and created again with their own SQL), spread over 10
 towns × 10 communities × 4 grids of the district (about 10,000 people per
 community, 100,000 per town; 10 % recorded at their community rather than a
 grid), their areas drawn at random (ids follow the ID numbers), 8 % with tags. ``town_admin`` of the sample world
-(town A) asks through the real app (``create_app``) in this process, with a
-FastAPI ``TestClient`` and a bearer token from ``POST /api/auth/token``:
+(town A) asks through the real app (``create_app``), served by uvicorn from a
+thread of this process (``bench.common.Served``), over one keep-alive HTTP
+connection, with a bearer token from ``POST /api/auth/token``:
 
 * **A1** - ``GET /api/people?under=<community>&limit=50``: the first page of one
   of town A's communities (the 10 in turn).
@@ -48,7 +50,7 @@ Each beside, for the same targets in the same rounds:
 * **Rn** - every SQL statement the route ran for that request (captured from the
   engine on a warm-up request), replayed through a bare ``sqlite3`` connection:
   the database's share of An. Timed per statement too, for the diagnosis.
-* **Fn** - a bare FastAPI endpoint (same ``TestClient``) running the minimal
+* **Fn** - a bare FastAPI endpoint (served and asked the same way) running the minimal
   equivalent SELECT through ``sqlite3``: the framework's share without jiceng.
 * **Sn** - the baseline: the minimal equivalent SELECT alone through bare
   ``sqlite3``, with the permission written in as the same ``area_path`` range
@@ -86,7 +88,6 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
-from fastapi.testclient import TestClient
 from rich.console import Console
 from sqlalchemy import Engine, event
 from sqlmodel import select
@@ -96,11 +97,12 @@ from jiceng.core.area_import import AreaRow, import_rows
 from jiceng.core.areas import Area, AreaLevel, path_upper_bound
 from jiceng.core.config import Settings
 from jiceng.core.db import SQLITE_PRAGMAS, make_engine, transaction, utcnow
+from jiceng.core.records.importer import BATCH, SQLITE_IMPORT_PRAGMAS
 from jiceng.core.records.validation import id_check_char
 from jiceng.core.sample_world import DISTRICT, PASSWORD, TOWN_A, TREE, make_world
 from jiceng.core.web.app import create_app
 
-from .common import Report, Series, interleave, machine, now, package_version, round_ratio, timer_overhead_ns
+from .common import Report, Series, Served, interleave, machine, now, package_version, round_ratio, timer_overhead_ns
 from .plugins import clean_env, python_command
 
 NAME = "records"
@@ -119,12 +121,11 @@ PAGE_TARGET_MS = 20.0
 LOOKUP_TARGET_MS = 5.0
 TARGET_ROWS = 1_000_000  # the size both targets name
 
-# The import runs at a few thousand rows a second here, so a 1,000,000-row file would take minutes per run;
-# the default measures 200,000 and says so. BENCH_RECORDS_IMPORT_ROWS=1000000 measures the full size.
-IMPORT_ROWS = _env_int("BENCH_RECORDS_IMPORT_ROWS", 200_000)
+# The target's size: an import slows as the indexes it inserts into grow, so a smaller file would flatter it.
+# BENCH_RECORDS_IMPORT_ROWS=200000 gives a quicker look (the section then says it measured fewer rows).
+IMPORT_ROWS = _env_int("BENCH_RECORDS_IMPORT_ROWS", TARGET_ROWS)
 IMPORT_ROUNDS = _env_int("BENCH_RECORDS_IMPORT_ROUNDS", 2)
 PEOPLE = _env_int("BENCH_RECORDS_PEOPLE", TARGET_ROWS)
-BATCH = 5_000  # the importer's default
 DUPLICATE_SHARE = 0.01
 TAG_SHARE = 0.08
 COMMUNITY_SHARE = 0.1  # recorded at their community, not a grid
@@ -390,7 +391,7 @@ IMPORT_CHILD = textwrap.dedent(
 
 BARE_IMPORT_CHILD = textwrap.dedent(
     """\
-    import csv, json, sqlite3, sys, time
+    import csv, gc, json, sqlite3, sys, time
     from datetime import datetime, timezone
 
     db, ledger, places, batch, pragmas = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5]
@@ -405,6 +406,7 @@ BARE_IMPORT_CHILD = textwrap.dedent(
             return next(int(line.split()[1]) / 1024 for line in fh if line.startswith(key + ":"))
 
     before = memory_mb("VmHWM")
+    gc.disable()  # as the importer does during each batch: these rows hold no reference cycles
     start = time.perf_counter_ns()
     con = sqlite3.connect(db)
     for pragma in json.loads(pragmas):
@@ -515,7 +517,7 @@ def measure_import(console: Console, tmp: Path, template: Path, tree: Tree, rng:
             if key == "IA":
                 result = run_child(IMPORT_CHILD, [url, str(ledger.path), str(tmp / "errors.csv"), str(BATCH)], tmp)
             else:
-                pragmas = json.dumps(list(SQLITE_PRAGMAS))
+                pragmas = json.dumps([*SQLITE_PRAGMAS, *SQLITE_IMPORT_PRAGMAS])
                 result = run_child(
                     BARE_IMPORT_CHILD, [str(db), str(ledger.path), str(places), str(BATCH), pragmas], tmp
                 )
@@ -734,7 +736,7 @@ def _queries(
     communities = tree.communities[TOWN_A]
     app = create_app(settings, engine)
     checks: list[str] = []
-    with TestClient(app) as client, TestClient(bare_app(served)) as plain:
+    with Served(app) as client, Served(bare_app(served)) as plain:
         got = client.post("/api/auth/token", data={"username": "town_admin", "password": PASSWORD})
         assert got.status_code == 200, got.text
         auth = {"Authorization": f"Bearer {got.json()['access_token']}"}
@@ -856,7 +858,7 @@ def _queries(
                         checks.append(f"bare {op.key} of {target}: {response.status_code}, {len(rows)} rows")
             n = op.number
             op.series = {
-                "A": Series(f"A{n}", f"API: {op.what}", "`TestClient` request through the app"),
+                "A": Series(f"A{n}", f"API: {op.what}", "HTTP request to the app under uvicorn"),
                 "R": Series(f"R{n}", f"the route's SQL, bare sqlite3 ({op.key})", "every statement A ran, replayed"),
             }
             if op.bare_sql:
@@ -1110,7 +1112,8 @@ def findings(statements: list[Statement], scope_rows: int) -> list[str]:
                 "(W1 below asks for the community's range alone)"
             )
         if "TEMP B-TREE FOR ORDER BY" in plan:
-            said.append("sorts every matching row to keep 50 (`USE TEMP B-TREE FOR ORDER BY`)")
+            sorted_what = "the ids of every matching index entry" if "COVERING" in plan else "every matching row"
+            said.append(f"sorts {sorted_what} to keep 50 (`USE TEMP B-TREE FOR ORDER BY`)")
         if "SCAN person USING INTEGER PRIMARY KEY" in plan or re.search(r"SCAN person$", plan):
             said.append("walks the table in id order, testing each row until the page is full")
         if said:
@@ -1363,9 +1366,8 @@ def _markdown(
         f"with validation, dedupe and provenance: {verdict('rate')} (×{rate_ratio:.1f} the bare baseline's time "
         "per row, median of per-round ratios)"
         + (
-            f". **Measured on {ledger.rows:,} rows ({IMPORT_ROWS:,} people), not {TARGET_ROWS:,}**: at this rate a "
-            f"{TARGET_ROWS:,}-row file takes {TARGET_ROWS / verdicts['rate']['value']:,.0f} s per run, too long for "
-            "`make bench` on this machine; `BENCH_RECORDS_IMPORT_ROWS=1000000` measures the full size"
+            f". **Measured on {ledger.rows:,} rows ({IMPORT_ROWS:,} people), not {TARGET_ROWS:,}** "
+            f"(`BENCH_RECORDS_IMPORT_ROWS={IMPORT_ROWS}`); the default measures the full size"
             if IMPORT_ROWS < TARGET_ROWS
             else ""
         )
@@ -1394,7 +1396,7 @@ def _markdown(
         "",
         f"**Ledger**: {ledger.rows:,} data rows ({imported['size_mb']:,.1f} MB "
         f"UTF-8 CSV) for {IMPORT_ROWS:,} people of town A (`{TOWN_A}`), {ledger.rows - IMPORT_ROWS:,} rows "
-        "repeating one of the previous 10,000 (some in the same 5,000-row batch, some in an earlier one); columns "
+        f"repeating one of the previous 10,000 (most in the same {BATCH:,}-row batch, some in an earlier one); columns "
         + ", ".join(HEADER)
         + f" (序号 is ignored); valid ID numbers (unique, their check characters right, {len(REGIONS)} region "
         f"codes, born {BORN_FROM.year}–{BORN_TO.year}), birth date and gender agreeing with them, mobile numbers, "
@@ -1404,11 +1406,13 @@ def _markdown(
         "**Baseline**: IB, the standard library alone in a fresh process: `csv.reader` over the same file, each "
         "row made into the person row IA stores (area path from a code → path map, gender 男/女 → male/female, "
         "`id_tail`) and written with `sqlite3` `executemany` (`INSERT OR IGNORE`, so the unique index drops the "
-        "repeated rows) in transactions of 5,000 rows, into the same `person` table (same indexes, unique ID "
-        "number) of a copy of the same database, with jiceng's pragmas (`"
-        + "; ".join(SQLITE_PRAGMAS)
-        + "`). It validates nothing, writes no provenance and no tags: it is what the hardware and SQLite "
-        "allow. Both are timed inside their process around the import alone.",
+        f"repeated rows) in transactions of {BATCH:,} rows, into the same `person` table (same indexes, unique ID "
+        "number) of a copy of the same database, with jiceng's pragmas and those the importer sets on its "
+        "connection for the run (`"
+        + "; ".join((*SQLITE_PRAGMAS, *SQLITE_IMPORT_PRAGMAS))
+        + "`), and Python's cyclic garbage collector off (IA switches it off during each batch). It validates "
+        "nothing, writes no provenance and no tags: it is what the hardware and SQLite allow. Both are timed "
+        "inside their process around the import alone.",
         "",
         f"**Method**: {IMPORT_ROUNDS} rounds, IA IB then IB IA, each run a fresh `python -c` process (interpreter "
         f"start and imports not timed) on a fresh copy of a migrated database holding the sample world "
@@ -1445,17 +1449,17 @@ def _markdown(
         *[f"- {op_ratios(op)}" for op in ops if "S" in op.series],
         "",
         "A − R is what jiceng and FastAPI add in Python to the SQL the route runs; F − S what a bare FastAPI "
-        "endpoint adds to its one SELECT; R − S what the route's SQL costs beyond the minimal SELECT. Through the "
-        f"`TestClient`, the bare endpoint's read (F3) takes {fmt_ms(by_key['read'].series['F'].median_us)} ms here: a "
-        "floor under every A series in this process (a request crosses threads: the client's, the event loop's, "
-        "the thread pool's), to be set against the 5 ms lookup target.",
+        "endpoint adds to its one SELECT; R − S what the route's SQL costs beyond the minimal SELECT. Over HTTP, "
+        f"the bare endpoint's read (F3) takes {fmt_ms(by_key['read'].series['F'].median_us)} ms here: a floor under "
+        "every A series (the client, uvicorn's HTTP parsing, the event loop, a trip through the thread pool), to be "
+        "set against the 5 ms lookup target.",
         "",
         "**Baseline**: S, the minimal equivalent SELECT through a bare `sqlite3` connection to the same file with "
         "jiceng's pragmas, the permission written in as the same range on `area_path` (so the same indexes serve "
         f"it): the page `{PAGE_SQL.replace(PERSON_COLUMNS, '…')}`; the lookup "
         f"`{LOOKUP_SQL.replace(PERSON_COLUMNS, '…')}`; the read `{READ_SQL.replace(PERSON_COLUMNS, '…')}`. No "
-        "count, no tags, no masking, no caller. F serves the same SELECT from a bare FastAPI app through the "
-        "same `TestClient`; R replays through the bare connection every statement the route ran for the same "
+        "count, no tags, no masking, no caller. F serves the same SELECT from a bare FastAPI app (a sync endpoint, "
+        "as jiceng's routes are), served and asked the same way; R replays through the bare connection every statement the route ran for the same "
         "target (captured from the engine's `before_cursor_execute` on the warm-up request: caller, grants "
         "freshness, area, count, page, tags). All series of all requests are measured in the same rounds, the "
         "order rotating each round (A1 R1 F1 S1 A2 … R4, then R1 F1 S1 A2 … A1, …).",
@@ -1473,9 +1477,12 @@ def _markdown(
         "read, people of town A drawn at random (the lookup answers one row); the town page, the first page of "
         "all town A's people. Each round goes through the same targets for every series, shuffled.",
         "",
-        f"**Method**: the app built by `create_app(settings, engine)` with jiceng's SQLite engine, in this process "
-        "(`fastapi.testclient.TestClient`: no network, no separate server process, one request at a time), "
-        "authenticated with a bearer token from `POST /api/auth/token` for `town_admin`; one untimed warm-up "
+        f"**Method**: the app built by `create_app(settings, engine)` with jiceng's SQLite engine, served by uvicorn "
+        f"{package_version('uvicorn')} (as `jiceng serve` serves it) from a thread of this process on a loopback "
+        "port, asked over one keep-alive HTTP/1.1 connection (`http.client`, `TCP_NODELAY` on both ends), one "
+        "request at a time; the bare app likewise, on its own port. Not Starlette's `TestClient`, which hands "
+        "every request between threads through an anyio portal, milliseconds on a busy machine that no "
+        "deployment pays. Authenticated with a bearer token from `POST /api/auth/token` for `town_admin`; one untimed warm-up "
         f"request per target and series; {QUERY_ROUNDS} rounds of "
         + ", ".join(f"{len(op.targets)} {op.key}" for op in ops)
         + " requests per series (at most "

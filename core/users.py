@@ -189,18 +189,22 @@ def issue_token(session: Session, user: User, *, name: str, days: int | None) ->
 
 
 def user_for_token(session: Session, token: str) -> User | None:
-    """The active owner of a valid, unrevoked, unexpired token."""
+    """The active owner of a valid, unrevoked, unexpired token.
+
+    This runs on every API request, so it loads the one object it returns:
+    the token's expiry comes along as a plain column, not as a second entity.
+    """
     row = session.exec(
-        select(ApiToken, User)
-        .join(User, col(User.id) == ApiToken.user_id)
+        select(User, col(ApiToken.expires_at))
+        .join(ApiToken, col(User.id) == ApiToken.user_id)
         .where(
             ApiToken.token_hash == hash_token(token), col(ApiToken.revoked_at).is_(None), col(User.is_active).is_(True)
         )
     ).first()
     if row is None:
         return None
-    api_token, user = row
-    if api_token.expires_at is not None and api_token.expires_at <= utcnow():
+    user, expires_at = row
+    if expires_at is not None and expires_at <= utcnow():
         return None
     return user
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+import pytest
 from sqlmodel import Session, select
 
 from jiceng.core.records.importer import import_ledger
@@ -129,3 +130,47 @@ def test_grids_may_be_named_instead_of_coded(engine, settings, world, tmp_path):
     assert (summary.inserted, summary.rejected) == (1, 1)
     with Session(engine) as s:
         assert s.exec(select(Person.area_code)).one() == GRID_A2
+
+
+def test_new_people_get_ids_after_the_stored_ones_with_provenance_and_tags_naming_them(
+    engine, settings, world, tmp_path
+):
+    """Ids are assigned in the batch, not read back: each row's provenance and tags must land on its own person."""
+    first = tmp_path / "first.csv"
+    first.write_text(
+        f"姓名,公民身份号码,标签,所属网格\n甲,{valid_id('19800101', 1)},党员,{GRID_A1}\n", encoding="utf-8"
+    )
+    assert run(engine, settings, first, tmp_path).inserted == 1
+    rows = [f"乙{n},{valid_id('19900101', n)},{'低保' if n % 2 else ''},{GRID_A2}" for n in range(10, 17)]
+    second = tmp_path / "second.csv"
+    second.write_text("姓名,公民身份号码,标签,所属网格\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    summary = run(engine, settings, second, tmp_path)  # batches of 3: 3 + 3 + 1
+    assert (summary.inserted, summary.rejected) == (7, 0)
+    with Session(engine) as s:
+        people = {p.name: p for p in s.exec(select(Person)).all()}
+        assert sorted(p.id for p in people.values()) == list(range(1, 9))
+        for n in range(10, 17):
+            person = people[f"乙{n}"]
+            assert person.id_number == valid_id("19900101", n) and person.id_tail == person.id_number[-4:]
+            created = s.exec(select(FieldChange).where(FieldChange.record_id == person.id)).one()
+            assert created.source_ref == f"second.csv:{n - 8}"
+            assert set(created.new.split(",")) == {"name", "id_number", "birth_date", "gender"}  # fields it gave
+            tags = s.exec(select(PersonTag.tag).where(PersonTag.person_id == person.id)).all()
+            assert tags == (["低保"] if n % 2 else [])
+
+
+def test_the_import_leaves_the_connection_settings_as_it_found_them(engine, settings, world, tmp_path):
+    if engine.dialect.name != "sqlite":
+        pytest.skip("SQLite pragmas")
+    ledger = tmp_path / "one.csv"
+    ledger.write_text(f"姓名,公民身份号码,所属网格\n甲,{valid_id('19800101', 1)},{GRID_A1}\n", encoding="utf-8")
+    with engine.connect() as connection:
+        before = [
+            connection.exec_driver_sql(f"PRAGMA {name}").scalar_one() for name in ("cache_size", "wal_autocheckpoint")
+        ]
+    run(engine, settings, ledger, tmp_path)
+    with engine.connect() as connection:
+        after = [
+            connection.exec_driver_sql(f"PRAGMA {name}").scalar_one() for name in ("cache_size", "wal_autocheckpoint")
+        ]
+    assert after == before

@@ -219,3 +219,20 @@ def test_quality_report(user_with_role, login):
     assert people["not_updated"] == 0
     assert report["duplicates"][0]["name"] == "重名" and report["duplicates"][0]["count"] == 2
     assert admin.get("/api/quality", params={"area": "500103001000"}).status_code == 403
+
+
+def test_pages_count_the_whole_list_wherever_they_start(user_with_role, login):
+    """The total is counted only when the page cannot tell it: it must be the same from every page."""
+    user_with_role("boss", "town_admin", "500103003000")
+    admin = login("boss")
+    for n in range(5):
+        assert admin.post("/api/people", json=person(GRID_A1, f"人{n}")).status_code == 201
+    pages = {
+        (offset, limit): admin.get("/api/people", params={"offset": offset, "limit": limit}).json()
+        for offset, limit in ((0, 2), (2, 2), (4, 2), (0, 10), (3, 10), (9, 2))
+    }
+    assert {body["count"] for body in pages.values()} == {5}
+    assert [len(pages[key]["data"]) for key in pages] == [2, 2, 1, 5, 2, 0]
+    assert [p["name"] for p in pages[(2, 2)]["data"]] == ["人2", "人3"]
+    found = admin.get("/api/people", params={"q": "人", "limit": 2}).json()
+    assert found["count"] == 5 and len(found["data"]) == 2

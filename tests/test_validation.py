@@ -7,8 +7,9 @@ tells someone what to do, "invalid" does not.
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import pytest
 
@@ -16,6 +17,7 @@ from jiceng.core.errors import InvalidValue
 from jiceng.core.records.validation import (
     IdNumber,
     check_id_against,
+    id_check_char,
     mask_id_number,
     mask_phone,
     normalize,
@@ -111,6 +113,37 @@ def test_bad_id_checksum() -> None:
     assert reason(parse_id_number, "36042619910102009X") == (
         "The last character of the ID number does not match the others; one of the characters was probably mistyped."
     )
+
+
+def test_the_check_character_from_lookup_tables_agrees_with_the_formula() -> None:
+    """parse_id_number sums the weights from tables of region, birth date and sequence; id_check_char computes them."""
+    rng = random.Random(11643)
+    for _ in range(2000):
+        born = date(1890, 1, 1) + timedelta(days=rng.randrange(48_000))
+        first17 = f"{rng.choice((11, 31, 50, 65, 91))}{rng.randrange(10_000):04d}{born:%Y%m%d}{rng.randrange(1000):03d}"
+        right = id_check_char(first17)
+        assert parse_id_number(first17 + right).number == first17 + right
+        wrong = rng.choice([c for c in "0123456789X" if c != right])
+        with pytest.raises(InvalidValue):
+            parse_id_number(first17 + wrong)
+
+
+@pytest.mark.parametrize(
+    ("parse", "usual", "long_way"),
+    [
+        (parse_phone, "13812345678", "138 1234 5678"),
+        (parse_date, "1985-03-02", "1985-3-2"),
+        (lambda v: parse_id_number(v).number, "11010519491231002x", "11010519491231002x "),
+    ],
+)
+def test_the_usual_forms_read_as_the_long_way_reads_them(
+    parse: Callable[[object], object], usual: str, long_way: str
+) -> None:
+    assert parse(usual) == parse(long_way)
+
+
+def test_a_usual_looking_date_that_does_not_exist_is_refused_as_such() -> None:
+    assert reason(parse_date, "1985-02-30") == "“1985-02-30” is not a real date."
 
 
 def test_single_mistyped_digit_is_caught() -> None:

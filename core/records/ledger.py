@@ -31,7 +31,7 @@ import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any, Literal
 
@@ -684,8 +684,11 @@ def _no_date(value: Any) -> None:
 
 
 def _text(value: Any, limit: int | None) -> str:
-    _no_date(value)
-    text = _shown(value).strip()
+    if type(value) is str:  # a CSV cell, as most are: no date to refuse, nothing to show differently
+        text = value.strip()
+    else:
+        _no_date(value)
+        text = _shown(value).strip()
     if not text.isprintable():  # zero-width spaces and BOMs pasted from chat apps; line breaks become spaces
         text = " ".join(text.split())
         text = "".join(c for c in text if unicodedata.category(c) != "Cf")
@@ -700,7 +703,9 @@ def _key(value: Any) -> str:
 
 
 def _gender(value: Any) -> str:
-    found = GENDERS.get(_key(value))
+    found = GENDERS.get(value) if type(value) is str else None  # 男 or 女 as typed, the usual case
+    if found is None:
+        found = GENDERS.get(_key(value))
     if found is None:
         raise InvalidValue(validation.GENDER_UNKNOWN, value=_shown(value).strip())
     return found
@@ -734,7 +739,7 @@ def _birth_date(value: Any) -> date | _Month:
         value = value.strip()
         if value.endswith("号"):  # 1985年3月2号, as people say it
             value = value[:-1] + "日"
-    if isinstance(value, int | float) and not isinstance(value, bool | date):
+    elif isinstance(value, int | float) and not isinstance(value, bool | date):
         if isinstance(value, float) and not value.is_integer():
             month = _month(value)  # 1985.03 in a number cell: a year and month, not an Excel serial
             if month is not None:
@@ -766,8 +771,9 @@ def _month(value: Any) -> _Month | None:
 
 def _area_code(value: Any) -> str:
     """A 12-digit area or 15-digit grid code; text that is not digits is a name, which the importer looks up."""
-    _no_date(value)
     usual = type(value) is str and value.isascii() and value.isdigit()  # no need to undo keyboards and Excel
+    if not usual:
+        _no_date(value)
     text = value if usual else validation._cell_text(value)
     if text.isascii() and text.isdigit():
         if len(text) not in (12, 15):
@@ -812,13 +818,15 @@ def _number(low: float | None, high: float | None, whole: bool = False) -> Calla
 
 
 def _id_number(value: Any) -> IdNumber:
-    _no_date(value)
+    if type(value) is not str:  # a CSV cell is text, never a date
+        _no_date(value)
     return validation.parse_id_number(value)
 
 
 def _code(parse: Callable[[Any], str]) -> Callable[[Any], str]:
     def checked(value: Any) -> str:
-        _no_date(value)
+        if type(value) is not str:
+            _no_date(value)
         return parse(value)
 
     return checked
@@ -826,9 +834,7 @@ def _code(parse: Callable[[Any], str]) -> Callable[[Any], str]:
 
 def _parsers(table: str) -> dict[str, Callable[[Any], Any]]:
     limits = MAX_LENGTH[table]
-    parsers: dict[str, Callable[[Any], Any]] = {
-        name: (lambda value, limit=limit: _text(value, limit)) for name, limit in limits.items()
-    }
+    parsers: dict[str, Callable[[Any], Any]] = {name: partial(_text, limit=limit) for name, limit in limits.items()}
     parsers["area_code"] = _area_code
     if table == "person":
         parsers |= {
@@ -868,13 +874,15 @@ class _Plan:
 _PLANS: dict[tuple[str, tuple[str, ...], tuple[tuple[str, str], ...]], _Plan] = {}
 
 
-def _plan(table: str, headers: tuple[str, ...], mapping: Mapping[str, str] | Columns | None) -> _Plan:
+def _plan(table: str, raw: Mapping[str, Any], mapping: Mapping[str, str] | Columns | None) -> _Plan:
+    """The plan for a row's headers: the resolved ``Columns``' own, or one cached per header set and mapping."""
     if isinstance(mapping, Columns):
         if mapping.table != table:
             raise ValueError(f"columns resolved for {mapping.table}, not {table}")
         if mapping._plan is None:
             object.__setattr__(mapping, "_plan", _compile(mapping))
         return mapping._plan  # type: ignore[return-value]
+    headers = tuple(raw)
     key = (table, headers, tuple(sorted((mapping or {}).items())))
     plan = _PLANS.get(key)
     if plan is None:
@@ -910,10 +918,10 @@ def parse_row(
     not give them and must agree with them when it does.
     """
     table = _table(table)
-    plan = _plan(table, tuple(raw), mapping)
+    plan = _plan(table, raw, mapping)
     values: dict[str, Any] = {}
     errors: list[RowError] = []
-    given: dict[str, tuple[str, Any]] = {}  # field → (column, raw value) of the cell it came from
+    given: dict[str, str] = {}  # field → the column of the cell it came from
 
     def fail(column: str, name: str, value: Any, error: InvalidValue) -> None:
         zh, en = error.texts()
@@ -922,14 +930,14 @@ def parse_row(
     for name, headers, parse in plan.steps:
         column = headers[0]
         value = raw.get(column)
-        if _is_blank(value):
+        if value is None or (type(value) is str and (not value or value.isspace())):  # _is_blank, inlined: hot
             for header in headers[1:]:
                 if not _is_blank(raw.get(header)):
                     column, value = header, raw[header]
                     break
             else:
                 continue
-        given[name] = (column, value)
+        given[name] = column
         try:
             values[name] = parse(value)
         except InvalidValue as error:
@@ -938,12 +946,15 @@ def parse_row(
         if name not in given:
             fail(column, name, None, InvalidValue(REQUIRED))
     if table == "person":
-        _check_person(values, given, fail)
+        _check_person(values, given, raw, fail)
     return ParsedRow(row_number, values, errors)
 
 
 def _check_person(
-    values: dict[str, Any], given: dict[str, tuple[str, Any]], fail: Callable[[str, str, Any, InvalidValue], None]
+    values: dict[str, Any],
+    given: dict[str, str],
+    raw: Mapping[str, Any],
+    fail: Callable[[str, str, Any, InvalidValue], None],
 ) -> None:
     """Take birth date and gender from the ID number, or hold the ledger's against it; a month only needs the ID."""
     number = values.get("id_number")
@@ -959,9 +970,9 @@ def _check_person(
                 shown = born.isoformat()
             if not ok:
                 del values["birth_date"]
-                column, value = given["birth_date"]
+                column = given["birth_date"]
                 error = InvalidValue(validation.ID_BIRTH_MISMATCH, expected=number.birth_date.isoformat(), given=shown)
-                fail(column, "birth_date", value, error)
+                fail(column, "birth_date", raw[column], error)
             else:
                 values["birth_date"] = number.birth_date
         elif "birth_date" not in given:
@@ -969,15 +980,15 @@ def _check_person(
         if "gender" in values:
             if values["gender"] != number.gender:
                 del values["gender"]
-                column, value = given["gender"]
+                column = given["gender"]
                 mismatch = validation.ID_MALE_MISMATCH if number.gender == "male" else validation.ID_FEMALE_MISMATCH
-                fail(column, "gender", value, InvalidValue(mismatch))
+                fail(column, "gender", raw[column], InvalidValue(mismatch))
         elif "gender" not in given:
             values["gender"] = number.gender
     elif isinstance(born, _Month):
         del values["birth_date"]
-        column, value = given["birth_date"]
-        fail(column, "birth_date", value, InvalidValue(MONTH_ONLY, value=born.text))
+        column = given["birth_date"]
+        fail(column, "birth_date", raw[column], InvalidValue(MONTH_ONLY, value=born.text))
 
 
 # --- The error report ----------------------------------------------------------------------------------------

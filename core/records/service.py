@@ -100,10 +100,9 @@ def tags_of(session: Session, person_ids: Iterable[int]) -> dict[int, list[str]]
     ids = list(person_ids)
     found: dict[int, list[str]] = {i: [] for i in ids}
     if ids:
-        for pid, tag in session.exec(
-            select(PersonTag.person_id, PersonTag.tag)
-            .where(col(PersonTag.person_id).in_(ids))
-            .order_by(col(PersonTag.tag))
+        tags = PersonTag.__table__.c  # type: ignore[attr-defined]
+        for pid, tag in session.execute(
+            select(tags.person_id, tags.tag).where(tags.person_id.in_(ids)).order_by(tags.tag)
         ).all():
             found[pid].append(tag)
     return found
@@ -373,3 +372,30 @@ def _valid_key(spec: TableSpec, term: str) -> str | None:
 
 def count(session: Session, query: Any) -> int:
     return session.exec(select(func.count()).select_from(query.subquery())).one()
+
+
+def page(session: Session, spec: TableSpec, query: Any, *, offset: int, limit: int) -> list[Any]:
+    """One page of ``query`` (a :func:`visible` query, perhaps narrowed) in id order, as plain rows.
+
+    The page's ids are picked first, from the index that serves the filter,
+    and only those rows are read: sorting the whole scope by id then sorts
+    index entries, not table rows (a community holds ten thousand people;
+    the page, fifty). Rows are returned as result rows with the table's
+    columns, read like the records themselves (``row.name``) without the
+    cost of an ORM object each.
+    """
+    model = spec.model
+    ids = query.with_only_columns(col(model.id)).order_by(col(model.id)).offset(offset).limit(limit)  # type: ignore[attr-defined]
+    table = model.__table__  # type: ignore[attr-defined]
+    return list(session.execute(select(table).where(table.c.id.in_(ids)).order_by(table.c.id)).all())
+
+
+def page_total(session: Session, query: Any, *, offset: int, limit: int, rows: int) -> int:
+    """How many records ``query`` finds in all, given that the page at ``offset`` held ``rows`` of at most ``limit``.
+
+    A page that is not full ends the list, so the total is known without
+    counting: a lookup by ID number, or a small community, costs no count.
+    """
+    if rows < limit and (rows or not offset):
+        return offset + rows
+    return count(session, query)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
-from sqlalchemy import Engine
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 
 from jiceng.core.areas import Area, get_area
 from jiceng.core.config import Settings
@@ -21,15 +21,26 @@ def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def get_session(request: Request) -> Iterator[Session]:
+async def get_session(request: Request) -> AsyncIterator[Session]:
     """One session per request; a route that writes calls ``session.commit()`` once, at the end.
 
     Reads and writes then share one transaction, and an error anywhere before
-    the commit rolls everything back when the session closes.
+    the commit rolls everything back when the session closes. Opening a
+    session does no I/O; closing one may (the connection's rollback), so it
+    runs in the thread pool.
+
+    The session and caller dependencies are coroutines that send their
+    database work to the thread pool themselves: FastAPI would send every
+    sync dependency there on its own, one handover per dependency. The
+    database work never runs on the event loop, even on SQLite: waiting there
+    for a pooled connection held by requests that need the loop to finish
+    would stop every request at once.
     """
-    engine: Engine = request.app.state.engine
-    with Session(engine, expire_on_commit=False) as session:
+    session = Session(request.app.state.engine, expire_on_commit=False)
+    try:
         yield session
+    finally:
+        await run_in_threadpool(session.close)
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
@@ -46,8 +57,15 @@ def _bearer(request: Request) -> str | None:
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
-def optional_caller(request: Request, session: SessionDep) -> Caller | None:
-    """The caller from a bearer token or the session cookie, or None; grants are brought up to date first."""
+async def optional_caller(request: Request, session: SessionDep) -> Caller | None:
+    """The caller from a bearer token or the session cookie, or None; grants are brought up to date first.
+
+    Every API request asks this, with a query or two, in the thread pool (see :func:`get_session`).
+    """
+    return await run_in_threadpool(_caller, request, session)
+
+
+def _caller(request: Request, session: Session) -> Caller | None:
     authorizer: Authorizer = request.app.state.authorizer
     user: User | None = None
     via = "token"
@@ -79,7 +97,8 @@ def _same_origin(request: Request) -> bool:
     return origin is None or origin.split("://", 1)[-1] == request.headers.get("host")
 
 
-def current_caller(caller: Annotated[Caller | None, Depends(optional_caller)]) -> Caller:
+async def current_caller(caller: Annotated[Caller | None, Depends(optional_caller)]) -> Caller:
+    """:func:`optional_caller`, or 401; a coroutine because it does no I/O (a sync one costs a thread-pool hop)."""
     if caller is None:
         raise unauthorized()
     return caller
