@@ -1199,7 +1199,7 @@ def _intake_lines(intakes: list[Intake], verdicts: dict[str, bool]) -> list[str]
         "Each statement costs the ORM some hundreds of µs of Python (building, compiling from its cache, binding, "
         "loading results; a profile of the route in one process shows this, not the database, as most of J's "
         "CPU). In order: bearer token, grants freshness, area, town, "
-        "scenario switches (twice), code counter, event, timeline step, audit (four statements for one entry), "
+        "scenario switches (twice), code counter, event, timeline step, audit (three statements for one entry), "
         "dispatch rules, then the proposal as a second write of the event, and after the commit the town again for "
         "`event_changed`.",
         "",
