@@ -83,6 +83,7 @@ from jiceng.core.area_import import AreaRow, import_rows
 from jiceng.core.areas import Area, AreaLevel
 from jiceng.core.config import Settings, load_settings
 from jiceng.core.db import make_engine, transaction
+from jiceng.core.events.counts import rebuild as rebuild_counts
 from jiceng.core.events.models import Channel, Department, Event
 from jiceng.core.sample_world import GRID_A1, PASSWORD, TOWN_A, TREE, make_world
 from jiceng.core.users import create_user
@@ -825,6 +826,10 @@ def bulk_events(db: Path, town: Town, rng: random.Random, at: datetime) -> Popul
         con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     finally:
         con.close()
+    engine = make_engine(f"sqlite:///{db}")
+    with transaction(engine) as session:  # the loaded events bypassed intake: recount them as the loop would
+        rebuild_counts(session)
+    engine.dispose()
     population.db_mb = db.stat().st_size / 1e6
     return population
 

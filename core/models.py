@@ -11,6 +11,7 @@ from jiceng.core.events.models import (
     EventAction,
     EventAttachment,
     EventCounter,
+    EventStateCount,
     Open311Client,
 )
 from jiceng.core.permissions.store import CasbinRule, PolicyChange
@@ -39,6 +40,7 @@ __all__ = [
     "EventAction",
     "EventAttachment",
     "EventCounter",
+    "EventStateCount",
     "FieldChange",
     "FieldConflict",
     "House",

@@ -224,3 +224,28 @@ def test_photos_are_checked_by_content_and_served_to_those_who_see_the_event(
     dispatcher = client_as("dispatcher")
     step(dispatcher, event, "reject", note="重复上报")
     assert grid.post(url, files={"file": ("late.png", PNG, "image/png")}).status_code == 409
+
+
+def test_the_counts_by_state_follow_every_report_and_step_and_can_be_rebuilt(
+    client_as: Client, town: dict[str, Any], jiceng_engine: Any
+) -> None:
+    from sqlmodel import Session
+
+    from jiceng.core.events import counts
+
+    grid, dispatcher = client_as("grid_worker"), client_as("dispatcher")
+    first, second, third = (report(grid, title=f"第{i}件").json() for i in range(3))
+    step(dispatcher, first, "accept")
+    step(dispatcher, first, "dispatch")
+    step(dispatcher, second, "reject", note="重复")
+    step(dispatcher, first, "verify")  # illegal: counts must not move
+    expected = {"reported": 1, "dispatched": 1, "rejected": 1}
+    with Session(jiceng_engine) as s:
+        kept = {k: v for k, v in counts.of_town(s, TOWN_A).items() if v}
+        assert kept == expected
+        counts.rebuild(s)
+        s.commit()
+        assert {k: v for k, v in counts.of_town(s, TOWN_A).items() if v} == expected
+    board = dispatcher.get(f"/api/towns/{TOWN_A}/dashboard").json()
+    assert {k: v for k, v in board["states"].items() if v} == expected
+    assert third["state"] == "reported"

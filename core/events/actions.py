@@ -22,7 +22,7 @@ from jiceng.core.config import Settings
 from jiceng.core.db import utcnow
 from jiceng.core.enablement import path_codes
 from jiceng.core.errors import AppError, conflict, forbidden, invalid_field
-from jiceng.core.events import dispatch
+from jiceng.core.events import counts, dispatch
 from jiceng.core.events.clock import WorkingClock
 from jiceng.core.events.info import EventChange
 from jiceng.core.events.lifecycle import TRANSITIONS, Transition, available
@@ -142,6 +142,7 @@ def act(
     before = event.state
     detail = EFFECTS[name](Step(session, settings, event, data, event_type, caller, now))
     if step.target is not None:
+        counts.move(session, event.town_code, leaving=event.state, entering=step.target)
         event.state = step.target
     event.updated_at = now
     session.add(event)

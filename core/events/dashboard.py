@@ -17,6 +17,7 @@ from sqlmodel import Session, col, select
 from jiceng.core.areas import Area
 from jiceng.core.config import Settings
 from jiceng.core.db import utcnow
+from jiceng.core.events import counts
 from jiceng.core.events.clock import WorkingClock
 from jiceng.core.events.lifecycle import WORKING
 from jiceng.core.events.models import OPEN_STATES, Department, Event, State
@@ -104,11 +105,8 @@ def intake(session: Session, town_code: str, since: datetime) -> Intake:
 
 
 def states(session: Session, town_code: str) -> dict[str, int]:
-    """Events of the town per state, every state present (zero when none)."""
-    rows = session.exec(
-        select(Event.state, func.count()).where(col(Event.town_code) == town_code).group_by(col(Event.state))
-    ).all()
-    found = {str(state): count for state, count in rows}
+    """Events of the town per state, every state present (zero when none), from the counters the loop keeps."""
+    found = counts.of_town(session, town_code)
     return {str(state): found.get(str(state), 0) for state in State}
 
 

@@ -23,6 +23,7 @@ from jiceng.core.config import Settings
 from jiceng.core.db import utcnow
 from jiceng.core.enablement import TownState, path_codes
 from jiceng.core.errors import forbidden, invalid_field
+from jiceng.core.events import counts
 from jiceng.core.events.clock import WorkingClock
 from jiceng.core.events.dispatch import suggest
 from jiceng.core.events.info import EventInfo
@@ -189,6 +190,7 @@ def intake(
     event.code = next_code(session, town.code, event.created_at.astimezone(clock.zone).strftime("%Y%m%d"))
     session.add(event)
     session.flush()
+    counts.move(session, town.code, leaving=None, entering=State.reported)
     session.add(
         EventAction(
             event_id=event.id,  # type: ignore[arg-type]

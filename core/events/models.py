@@ -170,6 +170,21 @@ class EventCounter(SQLModel, table=True):
     last: int = 0
 
 
+class EventStateCount(SQLModel, table=True):
+    """How many events of a town are in each state, kept by intake and the state machine in the same transaction.
+
+    The dashboard reads its counts by state here instead of counting a town's
+    whole history on every view; :func:`jiceng.core.events.counts.rebuild`
+    recounts after a bulk load.
+    """
+
+    __tablename__ = "event_state_count"
+
+    town_code: str = Field(primary_key=True, max_length=15)
+    state: str = Field(primary_key=True, max_length=12)
+    count: int = 0
+
+
 class DispatchRule(SQLModel, table=True):
     """Events of ``type_code`` (``*``: any) in the area under ``area_path`` go to department ``department``."""
 
