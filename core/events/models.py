@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, Index, String, UniqueConstraint
+from sqlalchemy import JSON, Index, String, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from jiceng.core.db import utcnow
@@ -84,6 +84,14 @@ class Event(SQLModel, table=True):
         Index("ix_event_area_path", "area_path"),
         Index("ix_event_department_state", "department_id", "state", "deadline"),
         Index("ix_event_town_state_area", "town_code", "state", "area_code", "deadline"),
+        Index("ix_event_town_state_resolved", "town_code", "state", "resolved_at"),
+        Index(
+            "ix_event_pending_extension",
+            "town_code",
+            "deadline",
+            sqlite_where=text("pending_extension_hours IS NOT NULL"),
+            postgresql_where=text("pending_extension_hours IS NOT NULL"),
+        ),
         Index("ix_event_reporter", "reporter"),
     )
 
