@@ -234,3 +234,9 @@ class Client:
         self.connection.request(method, path, body=body, headers=headers)
         response = self.connection.getresponse()
         return Answer(response.status, response.read())
+
+
+def env_int(name: str, default: int) -> int:
+    """A size from the environment, for a quicker look; a section records the sizes used and judges only the targets'."""
+    value = os.environ.get(name, "").replace("_", "").replace(",", "")
+    return int(value) if value.isdigit() and int(value) > 0 else default

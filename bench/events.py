@@ -89,9 +89,9 @@ from jiceng.core.sample_world import GRID_A1, PASSWORD, TOWN_A, TREE, make_world
 from jiceng.core.users import create_user
 from jiceng.core.web.app import create_app
 
-from .common import Report, Series, interleave, machine, now, package_version, round_ratio
+from .common import Report, Series, env_int, interleave, machine, now, package_version, round_ratio
 from .plugins import ENABLED, SCENARIOS, clean_env, python_command, scenario_id, write_scenarios
-from .records import _env_int, bare_connect, query_plan, short_sql
+from .records import bare_connect, query_plan, short_sql
 
 NAME = "events"
 TITLE = "Events: intake throughput, dashboard and assessment"
@@ -100,8 +100,8 @@ QUERY_TARGET_MS = 200.0
 SEED = 20_005
 
 CONNECTIONS = 32
-INTAKE_ROUNDS = _env_int("BENCH_EVENTS_ROUNDS", 5)
-ROUND_S = _env_int("BENCH_EVENTS_ROUND_MS", 5_000) / 1000  # J and B; P runs half as long
+INTAKE_ROUNDS = env_int("BENCH_EVENTS_ROUNDS", 5)
+ROUND_S = env_int("BENCH_EVENTS_ROUND_MS", 5_000) / 1000  # J and B; P runs half as long
 WARMUP_S = 1.5
 REQUEST_TIMEOUT_S = 20.0  # an answer slower than this is a failure (a stuck server must not stall the benchmark)
 REPO = Path(__file__).resolve().parent.parent
@@ -618,9 +618,9 @@ def run_intake(console: Console, tmp: Path, settings: Settings) -> list[Intake]:
 
 # ---------------------------------------------------------------------------------------------- 1,000,000 events
 
-EVENTS = _env_int("BENCH_EVENTS_EVENTS", 1_000_000)
+EVENTS = env_int("BENCH_EVENTS_EVENTS", 1_000_000)
 TARGET_EVENTS = 1_000_000  # the size the target names
-QUERY_ROUNDS = _env_int("BENCH_EVENTS_QUERY_ROUNDS", 3)
+QUERY_ROUNDS = env_int("BENCH_EVENTS_QUERY_ROUNDS", 3)
 DAYS = 365
 COMMUNITIES, GRIDS = 8, 6  # town A grown to 8 communities of 6 grids (the sample world's own among them)
 COMMUNITY_SHARE = 0.1  # events placed at a community rather than a grid

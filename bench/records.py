@@ -70,7 +70,6 @@ from __future__ import annotations
 import csv
 import gc
 import json
-import os
 import random
 import re
 import sqlite3
@@ -102,17 +101,22 @@ from jiceng.core.records.validation import id_check_char
 from jiceng.core.sample_world import DISTRICT, PASSWORD, TOWN_A, TREE, make_world
 from jiceng.core.web.app import create_app
 
-from .common import Report, Series, Served, interleave, machine, now, package_version, round_ratio, timer_overhead_ns
+from .common import (
+    Report,
+    Series,
+    Served,
+    env_int,
+    interleave,
+    machine,
+    now,
+    package_version,
+    round_ratio,
+    timer_overhead_ns,
+)
 from .plugins import clean_env, python_command
 
 NAME = "records"
 TITLE = "Records: ledger import and people queries"
-
-
-def _env_int(name: str, default: int) -> int:
-    """A size from the environment, for a quicker look; the section records the sizes used and judges only the targets'."""
-    value = os.environ.get(name, "").replace("_", "").replace(",", "")
-    return int(value) if value.isdigit() and int(value) > 0 else default
 
 
 RATE_TARGET = 25_000  # rows per second, end to end
@@ -123,9 +127,9 @@ TARGET_ROWS = 1_000_000  # the size both targets name
 
 # The target's size: an import slows as the indexes it inserts into grow, so a smaller file would flatter it.
 # BENCH_RECORDS_IMPORT_ROWS=200000 gives a quicker look (the section then says it measured fewer rows).
-IMPORT_ROWS = _env_int("BENCH_RECORDS_IMPORT_ROWS", TARGET_ROWS)
-IMPORT_ROUNDS = _env_int("BENCH_RECORDS_IMPORT_ROUNDS", 2)
-PEOPLE = _env_int("BENCH_RECORDS_PEOPLE", TARGET_ROWS)
+IMPORT_ROWS = env_int("BENCH_RECORDS_IMPORT_ROWS", TARGET_ROWS)
+IMPORT_ROUNDS = env_int("BENCH_RECORDS_IMPORT_ROUNDS", 2)
+PEOPLE = env_int("BENCH_RECORDS_PEOPLE", TARGET_ROWS)
 DUPLICATE_SHARE = 0.01
 TAG_SHARE = 0.08
 COMMUNITY_SHARE = 0.1  # recorded at their community, not a grid
