@@ -8,8 +8,10 @@ sent by the client does.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache, partial
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -87,8 +89,13 @@ def is_member(session: Session, username: str, department_id: int | None) -> boo
     )
 
 
-def authorise(session: Session, caller: Caller, event: Event, step: Transition) -> None:
-    """The caller may take ``step`` on ``event``: the permission where the step's scope says, and who they are."""
+def authorise(
+    session: Session, caller: Caller, event: Event, step: Transition, handles: Callable[[], bool] | None = None
+) -> None:
+    """The caller may take ``step`` on ``event``: the permission where the step's scope says, and who they are.
+
+    ``handles`` answers whether the caller handles the event for its department (asked only for such steps).
+    """
     if step.scope == "owner":
         caller.require(step.permission, event.owner_path)
     elif step.scope == "reporter":
@@ -96,10 +103,13 @@ def authorise(session: Session, caller: Caller, event: Event, step: Transition) 
             raise forbidden("Only the person who reported it, or the command centre, may rate the result.")
     else:
         caller.require(step.permission, event.area_path)
-        if step.scope == "department" and not (
-            caller.username == event.assignee or is_member(session, caller.username, event.department_id)
-        ):
+        if step.scope == "department" and not (handles or partial(handler_of, session, caller, event))():
             raise forbidden("You do not handle events for the department this event is assigned to.")
+
+
+def handler_of(session: Session, caller: Caller, event: Event) -> bool:
+    """The caller is the event's assignee or a member of its department."""
+    return caller.username == event.assignee or is_member(session, caller.username, event.department_id)
 
 
 def claim(session: Session, event: Event, version: int | None) -> None:
@@ -346,11 +356,12 @@ READY = {
 def allowed_for(session: Session, caller: Caller, event: Event) -> list[str]:
     """The steps this caller could take now, for the buttons on the event's page."""
     allowed = []
+    handles = cache(partial(handler_of, session, caller, event))  # one membership query for all the steps
     for name in available(event.state):
         if not READY.get(name, lambda _: True)(event):
             continue
         try:
-            authorise(session, caller, event, TRANSITIONS[name])
+            authorise(session, caller, event, TRANSITIONS[name], handles)
         except AppError:
             continue
         allowed.append(name)

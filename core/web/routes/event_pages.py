@@ -12,7 +12,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Self
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
@@ -53,6 +52,7 @@ from jiceng.core.web.routes.record_pages import (
     areas_where,
     local_time,
     message,
+    pager,
     root_field,
 )
 from jiceng.core.web.scenario_mount import TOWN_DEPTH
@@ -465,9 +465,6 @@ def list_page(
         for r in rows
     ]
 
-    def link(n: int) -> str:
-        return "/events?" + urlencode({k: v for k, v in {**kept, "page": str(n)}.items() if v})
-
     return render(
         request,
         "events/list.html",
@@ -478,10 +475,7 @@ def list_page(
             "capped": total > queries.COUNT_CAP,
             "first": (number - 1) * PER_PAGE + 1,
             "last": (number - 1) * PER_PAGE + len(items),
-            "page": number,
-            "pages": pages,
-            "prev_href": link(number - 1) if number > 1 else None,
-            "next_href": link(number + 1) if number < pages else None,
+            **pager("/events", kept, number, pages),
             "filters": kept,
             "filtering": any(kept[k] for k in ("state", "type", "overdue", "mine", "town")),
             "states": [(s.value, _(label)) for s, label in STATE_LABELS.items()],

@@ -266,6 +266,20 @@ def link_sections(session: Session, caller: Caller, spec: TableSpec, record: Any
     return sections
 
 
+def pager(base: str, kept: Mapping[str, str], number: int, pages: int) -> dict[str, Any]:
+    """What ``_pager.html`` shows: this page of how many, and links to its neighbours that keep the filters."""
+
+    def link(n: int) -> str:
+        return f"{base}?" + urlencode({k: v for k, v in {**kept, "page": str(n)}.items() if v})
+
+    return {
+        "page": number,
+        "pages": pages,
+        "prev_href": link(number - 1) if number > 1 else None,
+        "next_href": link(number + 1) if number < pages else None,
+    }
+
+
 def message(error: FieldError | AppError) -> str:
     """The Chinese or English text of an error, for the current locale."""
     return error.message if current_locale() == "zh_CN" else error.message_en
@@ -488,9 +502,6 @@ def build(spec: TableSpec, create_model: type[BaseModel], patch_model: type[Base
             "age_max": "" if high is None else str(high),
         }
 
-        def link(n: int) -> str:
-            return f"{base}?" + urlencode({k: v for k, v in {**kept, "page": str(n)}.items() if v})
-
         return render(
             request,
             "records/list.html",
@@ -498,12 +509,9 @@ def build(spec: TableSpec, create_model: type[BaseModel], patch_model: type[Base
                 **base_context(caller),
                 "rows": rows,
                 "total": total,
-                "page": number,
-                "pages": pages,
+                **pager(base, kept, number, pages),
                 "first": (number - 1) * PER_PAGE + 1 if total else 0,
                 "last": min(number * PER_PAGE, total),
-                "prev_href": link(number - 1) if number > 1 else None,
-                "next_href": link(number + 1) if number < pages else None,
                 "filters": kept,
                 "filtering": any(kept[k] for k in ("area", "tag", "age_min", "age_max")),
                 "areas": area_options(areas),
