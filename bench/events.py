@@ -85,6 +85,7 @@ from jiceng.core.config import Settings, load_settings
 from jiceng.core.db import make_engine, transaction
 from jiceng.core.events.counts import rebuild as rebuild_counts
 from jiceng.core.events.models import Channel, Department, Event
+from jiceng.core.events.tally import rebuild as rebuild_tally
 from jiceng.core.sample_world import GRID_A1, PASSWORD, TOWN_A, TREE, make_world
 from jiceng.core.users import create_user
 from jiceng.core.web.app import create_app
@@ -735,6 +736,7 @@ class Population:
     extended: int = 0
     load_s: float = 0.0
     index_s: float = 0.0
+    recount_s: float = 0.0  # the counts by state and the assessment's tally, rebuilt from the loaded events
     db_mb: float = 0.0
 
 
@@ -827,8 +829,11 @@ def bulk_events(db: Path, town: Town, rng: random.Random, at: datetime) -> Popul
     finally:
         con.close()
     engine = make_engine(f"sqlite:///{db}")
+    started = time.perf_counter()
     with transaction(engine) as session:  # the loaded events bypassed intake: recount them as the loop would
         rebuild_counts(session)
+        rebuild_tally(session)
+    population.recount_s = time.perf_counter() - started
     engine.dispose()
     population.db_mb = db.stat().st_size / 1e6
     return population
@@ -1284,7 +1289,9 @@ def _query_lines(queried: dict[str, Any], query_ok: dict[int, bool]) -> list[str
         f"{population.rated:,} rated; about 8 % extended, 5 % reworked, 3 % returned. Loaded with `sqlite3` "
         f"`executemany` in one transaction into the table as Alembic migrates it, its indexes dropped first and "
         f"built again from their stored SQL ({population.load_s:,.0f} s + {population.index_s:,.0f} s; "
-        f"{population.db_mb:,.0f} MB); no `event_action` rows (neither route reads them); no `ANALYZE`. "
+        f"{population.db_mb:,.0f} MB), then the counts by state and the assessment's tally rebuilt from them as "
+        f"`jiceng events recount` does ({population.recount_s:,.0f} s); no `event_action` rows (neither route "
+        "reads them); no `ANALYZE`. "
         f"Seeded RNG ({SEED}).",
         "",
         f"**Method**: the app built by `create_app(settings, engine)` in this process; one warm-up request per "

@@ -12,6 +12,7 @@ from jiceng.core.events.models import (
     EventAttachment,
     EventCounter,
     EventStateCount,
+    EventTally,
     Open311Client,
 )
 from jiceng.core.permissions.store import CasbinRule, PolicyChange
@@ -41,6 +42,7 @@ __all__ = [
     "EventAttachment",
     "EventCounter",
     "EventStateCount",
+    "EventTally",
     "FieldChange",
     "FieldConflict",
     "House",

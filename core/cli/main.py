@@ -11,7 +11,7 @@ from jiceng.core.i18n import _, locale_from_environment, set_locale
 
 set_locale(locale_from_environment())  # help texts below are translated as they are defined
 
-from jiceng.core.cli import areas, audit, config, db, imports, open311, roles, scenarios, serve, tooling, users  # noqa: E402
+from jiceng.core.cli import areas, audit, config, db, events, imports, open311, roles, scenarios, serve, tooling, users  # noqa: E402
 from jiceng.core.cli.runtime import Runtime  # noqa: E402
 
 app = typer.Typer(
@@ -43,6 +43,7 @@ app.add_typer(areas.app, name="areas")
 app.add_typer(users.app, name="users")
 app.add_typer(roles.app, name="roles")
 app.add_typer(audit.app, name="audit")
+app.add_typer(events.app, name="events")
 app.add_typer(open311.app, name="open311")
 app.add_typer(scenarios.app, name="scenarios")
 app.add_typer(tooling.plugin_app, name="plugin")

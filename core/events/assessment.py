@@ -28,8 +28,14 @@ the command centre, belong to none), per grid worker (the reporters of events fo
 ``grid``) and per area at a level (town, community or grid: the prefix of ``area_path`` at that depth; events
 placed above that level form the row of the area they were placed at).
 
-Every grouping is one grouped query over the ``event`` table with conditional sums: the figures are kept on the
-event row (see :mod:`jiceng.core.events.models`), so nothing walks timelines.
+Every figure follows from the event rows alone (see :mod:`jiceng.core.events.models`), so nothing walks
+timelines; and all are sums over events of what each row says but one: whether an open case is due depends on
+the cutoff. The event loop keeps those sums per UTC day of report in ``event_tally``
+(:mod:`jiceng.core.events.tally`), with every open case that has a deadline counted as due; so a grouping is one
+query that adds up, per group, the tally's rows for the UTC days wholly inside the period, the same sums over
+the events of the few hours at its ends (the period's days are local, the tally's UTC), and takes away the open
+cases whose deadline is not past the cutoff yet, read from a partial index that holds only open cases. A year
+of a million events is then some thousands of tally rows and index entries instead of a million events.
 """
 
 from __future__ import annotations
@@ -39,14 +45,15 @@ from datetime import UTC, date, datetime, time, timedelta, timezone
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, case, func, literal_column, not_, or_
+from sqlalchemy import ColumnElement, Select, String, and_, cast, func, literal_column, or_, text, union_all
 from sqlmodel import Session, col, select
 
 from jiceng.core.area_import import code_length
 from jiceng.core.areas import Area, AreaLevel
 from jiceng.core.config import AssessmentWeights
 from jiceng.core.db import utcnow
-from jiceng.core.events.models import DONE_STATES, Channel, Department, Event, State
+from jiceng.core.events.models import OPEN_CASE_SQL, Department, Event
+from jiceng.core.events.tally import SUMS, TABLE, count_if, event_groups, sums
 from jiceng.core.users import User
 
 
@@ -62,6 +69,7 @@ AREA_LEVELS = (AreaLevel.town, AreaLevel.community, AreaLevel.grid)
 RATES = ("closure", "on_time", "first_time", "rework", "satisfaction")
 #: The counts the grouped query sums, by their name in :class:`Figures`.
 COUNTS = ("reported", "cases", "closed", "due", "extended", "on_time", "reworked", "first_time", "rated")
+HOUR_US = 3_600_000_000
 
 
 @dataclass(frozen=True)
@@ -143,44 +151,6 @@ def ratio(part: int, whole: int) -> float | None:
     return 100 * part / whole if whole else None
 
 
-def handling_hours(session: Session) -> ColumnElement[float]:
-    """``resolved_at − dispatched_at`` in hours, in the dialect's own date arithmetic (SQLite or PostgreSQL)."""
-    resolved, dispatched = col(Event.resolved_at), col(Event.dispatched_at)
-    if session.get_bind().dialect.name == "sqlite":
-        return (func.julianday(resolved) - func.julianday(dispatched)) * 24
-    return func.extract("epoch", resolved - dispatched) / 3600
-
-
-def count_if(condition: ColumnElement[bool]) -> ColumnElement[int]:
-    return func.sum(case((condition, 1), else_=0))
-
-
-def sums(session: Session, cutoff: datetime) -> list[Any]:
-    """The conditional sums every grouping selects, labelled as :class:`Figures` (and a few helpers) name them."""
-    state = col(Event.state)
-    deadline, resolved = col(Event.deadline), col(Event.resolved_at)
-    is_case = not_(state.in_([State.reported, State.rejected]))
-    closed = state.in_(DONE_STATES)
-    due = and_(is_case, or_(closed, and_(deadline.is_not(None), deadline < cutoff)))
-    extended = and_(due, col(Event.extension_count) > 0)
-    timed = and_(closed, resolved.is_not(None), col(Event.dispatched_at).is_not(None))
-    rated = and_(is_case, col(Event.rating).is_not(None))
-    return [
-        func.count().label("reported"),
-        count_if(is_case).label("cases"),
-        count_if(closed).label("closed"),
-        count_if(due).label("due"),
-        count_if(extended).label("extended"),
-        count_if(and_(closed, resolved <= deadline, col(Event.extension_count) == 0)).label("on_time"),
-        count_if(and_(closed, col(Event.rework_count) > 0)).label("reworked"),
-        count_if(and_(closed, col(Event.rework_count) == 0, col(Event.return_count) == 0)).label("first_time"),
-        count_if(timed).label("timed"),
-        func.sum(case((timed, handling_hours(session)), else_=0)).label("hours"),
-        count_if(rated).label("rated"),
-        func.sum(case((rated, col(Event.rating)), else_=0)).label("rating_sum"),
-    ]
-
-
 def figures(row: Any, key: str, label: str, weights: dict[str, float]) -> Figures:
     """One result row of the grouped query, with its rates and score worked out."""
     n = {name: int(getattr(row, name)) for name in COUNTS}
@@ -201,42 +171,86 @@ def figures(row: Any, key: str, label: str, weights: dict[str, float]) -> Figure
         rework_rate=rework_rate,
         first_time_rate=rates["first_time"],
         extension_rate=ratio(n["extended"], n["cases"]),
-        handling_hours=float(row.hours) / row.timed if row.timed else None,
+        handling_hours=float(row.handling_us) / HOUR_US / int(row.timed) if row.timed else None,
         satisfaction=rates["satisfaction"],
         score=score(rates, weights),
     )
 
 
-def grouped(
-    session: Session,
-    by: Grouping,
-    level: AreaLevel,
-    town: Area,
-    conditions: list[ColumnElement[bool]],
-    cutoff: datetime,
-) -> Select[Any]:
-    """The one query of a grouping: the sums grouped over ``event`` alone, then each group's ``key`` and ``label``.
+def whole_days(start: datetime, end: datetime) -> tuple[date, date, list[tuple[datetime, datetime]]]:
+    """The UTC days ``[first, last)`` wholly inside ``[start, end)``, and the slices of it outside them."""
+    first = start.date() if start.time() == time(0) else start.date() + timedelta(days=1)
+    last = end.date()
+    if first >= last:
+        return first, first, [(start, end)]
+    midnight = [datetime.combine(day, time(0), UTC) for day in (first, last)]
+    return first, last, [(a, b) for a, b in ((start, midnight[0]), (midnight[1], end)) if a < b]
 
-    The names are joined to the grouped rows, not to the events, so the events are read in one pass.
+
+def grouped(
+    session: Session, by: Grouping, level: AreaLevel, town: Area, period: Period, cutoff: datetime
+) -> Select[Any]:
+    """The one query of a grouping: the tally's days, the events at the period's ends, the open cases not due.
+
+    Each part sums per stored key (department id, reporter, area path); the few rows of the parts are then
+    summed per group (for areas, the path's prefix at the level's depth: codes have a fixed length per level),
+    so the many rows are grouped on a plain column, and the labels are joined to the groups.
     """
-    group: ColumnElement[Any]
-    if by == Grouping.department:
-        group, only = col(Event.department_id), [col(Event.department_id).is_not(None)]
-    elif by == Grouping.grid_worker:
-        group, only = col(Event.reporter), [col(Event.channel) == Channel.grid]
-    else:  # the path's prefix at the level's depth (codes have a fixed length per level, see area_import)
+    start, end = period.bounds()
+    first, last, ends = whole_days(start, end)
+    zero = literal_column("0")
+    kept = TABLE.c
+    days = (
+        select(kept.key.label("grp"), *(func.sum(kept[name]).label(name) for name in SUMS))
+        .add_columns(zero.label("not_due"), zero.label("not_due_extended"))
+        .where(kept.town_code == town.code, kept.dimension == str(by), kept.day >= first, kept.day < last)
+        .group_by(kept.key)
+    )
+    key, only = event_groups()[str(by)]
+    created, in_town = col(Event.created_at), [col(Event.town_code) == town.code, *only]
+    not_due = (  # the open cases with a deadline that is not due yet: the tally counts them all as due
+        select(key.label("grp"), *(zero.label(name) for name in SUMS))
+        .add_columns(func.count().label("not_due"), count_if(col(Event.extension_count) > 0).label("not_due_extended"))
+        .where(*in_town, text(OPEN_CASE_SQL), created >= start, created < end, col(Event.deadline) >= cutoff)
+        .group_by(key)
+    )
+    parts = [days, not_due]
+    if ends:
+        parts.append(
+            select(key.label("grp"), *sums(session))
+            .add_columns(zero.label("not_due"), zero.label("not_due_extended"))
+            .where(*in_town, or_(*(and_(created >= a, created < b) for a, b in ends)))
+            .group_by(key)
+        )
+    both = union_all(*parts).subquery()
+
+    def sum_of(name: str) -> ColumnElement[int]:
+        return func.sum(both.c[name])
+
+    group: ColumnElement[str] = both.c.grp
+    if by == Grouping.area:
         depth = len(town.path) + sum(code_length(lv) + 1 for lv in AREA_LEVELS[1 : AREA_LEVELS.index(level) + 1])
-        group, only = func.substr(col(Event.area_path), literal_column("1"), literal_column(str(depth))), []
-    inner = select(group.label("grp"), *sums(session, cutoff)).where(*conditions, *only).group_by(group).subquery()
-    counted = [c for c in inner.c if c.name != "grp"]
+        group = func.substr(group, literal_column("1"), literal_column(str(depth)))
+    totals = (
+        select(
+            group.label("grp"),
+            *(sum_of(name).label(name) for name in SUMS),
+            (sum_of("closed") + sum_of("open_dated") - sum_of("not_due")).label("due"),
+            (sum_of("closed_extended") + sum_of("open_dated_extended") - sum_of("not_due_extended")).label("extended"),
+        )
+        .group_by(group)
+        .having(sum_of("reported") > 0)  # a group whose events all moved on leaves its tally rows at zero
+        .subquery()
+    )
+    counted = [c for c in totals.c if c.name != "grp"]
     if by == Grouping.department:
         named = select(col(Department.code).label("key"), col(Department.name).label("label"), *counted)
-        return named.join(Department, col(Department.id) == inner.c.grp)
+        return named.join(Department, cast(col(Department.id), String) == totals.c.grp)
     if by == Grouping.grid_worker:
-        named = select(inner.c.grp.label("key"), col(User.display_name).label("label"), *counted)
-        return named.outerjoin(User, col(User.username) == inner.c.grp)
-    named = select(func.coalesce(col(Area.code), inner.c.grp).label("key"), col(Area.name).label("label"), *counted)
-    return named.outerjoin(Area, col(Area.path) == inner.c.grp)
+        named = select(totals.c.grp.label("key"), col(User.display_name).label("label"), *counted)
+        return named.outerjoin(User, col(User.username) == totals.c.grp)
+    named = select(func.coalesce(col(Area.code), totals.c.grp).label("key"), col(Area.name).label("label"), *counted)
+    return named.outerjoin(Area, col(Area.path) == totals.c.grp)
 
 
 def assess(
@@ -250,13 +264,11 @@ def assess(
     now: datetime | None = None,
 ) -> Assessment:
     """The town's assessment for ``period``, grouped ``by`` department, grid worker or area (at ``level``)."""
-    start, end = period.bounds()
-    cutoff = min(end, now or utcnow())
-    conditions = [col(Event.town_code) == town.code, col(Event.created_at) >= start, col(Event.created_at) < end]
+    cutoff = min(period.bounds()[1], now or utcnow())
     shares = normalised(weights)
     rows = [
         figures(row, row.key, row.label or row.key, shares)
-        for row in session.exec(grouped(session, by, level, town, conditions, cutoff)).all()  # type: ignore[call-overload]
+        for row in session.exec(grouped(session, by, level, town, period, cutoff)).all()  # type: ignore[call-overload]
     ]
     rows.sort(key=lambda r: (r.score is None, -(r.score or 0), r.key))
     return Assessment(town.code, by, level if by == Grouping.area else None, period, shares, rows)

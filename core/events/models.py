@@ -5,16 +5,18 @@ whose command centre owns it (``owner_path``, the town until it is escalated):
 seeing an event is scoped by the first, command-centre actions by the second.
 The figures the dashboard and the assessment need (when it was dispatched,
 resolved and closed, its deadline, how often it was extended, reworked or
-returned, the resident's rating) are kept on the row itself, so both are one
-grouped query over one table, never a walk through timelines.
+returned, the resident's rating) are kept on the row itself, so they follow
+from the row alone, never from a walk through timelines; the loop also keeps
+them summed per day in :class:`EventTally` (the assessment) and per state in
+:class:`EventStateCount` (the dashboard).
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, Index, String, UniqueConstraint, text
+from sqlalchemy import JSON, BigInteger, Index, String, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from jiceng.core.db import utcnow
@@ -35,6 +37,11 @@ class State(StrEnum):
 
 OPEN_STATES = (State.reported, State.accepted, State.dispatched, State.handling, State.resolved)
 DONE_STATES = (State.closed, State.evaluated)
+#: Accepted for handling and not closed yet: the cases whose being due depends on when one asks.
+OPEN_CASE_STATES = (State.accepted, State.dispatched, State.handling, State.resolved)
+#: The same as literal SQL, for the partial index on open cases and the queries it serves (a database uses a
+#: partial index only when the query's condition is written like the index's, not with bound parameters).
+OPEN_CASE_SQL = f"state IN ({', '.join(repr(str(s)) for s in OPEN_CASE_STATES)})"
 
 
 class Channel(StrEnum):
@@ -93,6 +100,13 @@ class Event(SQLModel, table=True):
             postgresql_where=text("pending_extension_hours IS NOT NULL"),
         ),
         Index("ix_event_reporter", "reporter"),
+        Index(
+            "ix_event_open_case",
+            *("town_code", "created_at", "deadline", "state", "extension_count"),
+            *("department_id", "channel", "reporter", "area_path"),  # covering: the assessment reads only the index
+            sqlite_where=text(OPEN_CASE_SQL),
+            postgresql_where=text(OPEN_CASE_SQL),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -191,6 +205,39 @@ class EventStateCount(SQLModel, table=True):
     town_code: str = Field(primary_key=True, max_length=15)
     state: str = Field(primary_key=True, max_length=12)
     count: int = 0
+
+
+class EventTally(SQLModel, table=True):
+    """The assessment's additive figures of a town's events, per UTC day of report and per group they count in.
+
+    One row per (town, dimension, UTC date of ``created_at``, key): the dimension is ``department`` (key: the
+    department's id), ``grid_worker`` (key: the reporter of an event found in the grid) or ``area`` (key: the
+    event's ``area_path``). Intake adds an event's rows and every step moves the difference it made, in the same
+    transaction (:mod:`jiceng.core.events.tally`), so an assessment sums a few rows per day instead of reading
+    every event of its period. What depends on when one asks (which open cases are past their deadline) is not
+    here: the open cases with a deadline are, and the assessment takes away those not due yet.
+    """
+
+    __tablename__ = "event_tally"
+    __table_args__ = {"sqlite_with_rowid": False}  # the rows live in the key's order: one B-tree, not two
+
+    town_code: str = Field(primary_key=True, max_length=15)
+    dimension: str = Field(primary_key=True, max_length=12)
+    day: date = Field(primary_key=True)  # UTC, so the rows do not depend on the configured zone
+    key: str = Field(primary_key=True, max_length=96)
+    reported: int = 0
+    cases: int = 0
+    closed: int = 0
+    closed_extended: int = 0
+    on_time: int = 0
+    reworked: int = 0
+    first_time: int = 0
+    timed: int = 0  # closed cases with both a dispatch and a resolution time
+    handling_us: int = Field(default=0, sa_type=BigInteger)  # Σ resolved_at − dispatched_at: whole µs add exactly
+    rated: int = 0
+    rating_sum: int = 0
+    open_dated: int = 0  # open cases with a deadline: due once it passes, which is for the assessment to see
+    open_dated_extended: int = 0
 
 
 class DispatchRule(SQLModel, table=True):
