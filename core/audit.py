@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import JSON, Column, insert, update
+from sqlalchemy import JSON, Column, bindparam, insert, update
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from jiceng.core.db import utcnow
@@ -73,6 +73,12 @@ def entry_hash(
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
+HEAD = AuditHead.__table__  # type: ignore[attr-defined]
+BUMP_HEAD = update(HEAD).where(HEAD.c.id == 1).values(count=HEAD.c.count + 1).returning(HEAD.c.last_hash)
+INSERT_ENTRY = insert(AuditEntry.__table__)  # type: ignore[attr-defined]
+SET_HEAD = update(HEAD).where(HEAD.c.id == 1).values(last_hash=bindparam("digest"))
+
+
 def record(
     session: Session,
     *,
@@ -85,17 +91,14 @@ def record(
 ) -> None:
     """Append one entry in the caller's transaction. Never put ID numbers or phones in ``detail``.
 
-    Three plain statements, no ORM objects (every write request pays for this):
-    bump the head and read the newest hash in one ``UPDATE … RETURNING``, which
-    also takes the write lock first so concurrent writers queue here; insert the
-    entry; store its hash as the newest.
+    Three plain statements, built once, no ORM objects (every write request pays
+    for this): bump the head and read the newest hash in one ``UPDATE …
+    RETURNING``, which also takes the write lock first so concurrent writers
+    queue here; insert the entry; store its hash as the newest.
     """
-    head = AuditHead.__table__  # type: ignore[attr-defined]
-    prev = session.execute(
-        update(head).where(head.c.id == 1).values(count=head.c.count + 1).returning(head.c.last_hash)
-    ).scalar_one_or_none()
+    prev = session.execute(BUMP_HEAD).scalar_one_or_none()
     if prev is None:
-        session.execute(insert(head).values(id=1, count=1, last_hash=GENESIS))
+        session.execute(insert(HEAD).values(id=1, count=1, last_hash=GENESIS))
         prev = GENESIS
     fields = {
         "at": utcnow(),
@@ -107,8 +110,8 @@ def record(
         "detail": dict(detail or {}),
     }
     digest = entry_hash(prev, **fields)  # type: ignore[arg-type]
-    session.execute(insert(AuditEntry.__table__).values(**fields, prev_hash=prev, hash=digest))  # type: ignore[attr-defined]
-    session.execute(update(head).where(head.c.id == 1).values(last_hash=digest))
+    session.execute(INSERT_ENTRY, {**fields, "prev_hash": prev, "hash": digest})
+    session.execute(SET_HEAD, {"digest": digest})
 
 
 @dataclass

@@ -116,8 +116,8 @@ def _walk(
         reporter="grid_worker",
         source="grid_worker",
         now=reported,
+        suggested_department=event_type.department,
     )
-    event.suggested_department = event_type.department
     moment = reported
     for name in steps:
         moment = min(moment + timedelta(hours=rng.uniform(0.5, 30)), now)

@@ -53,7 +53,7 @@ class ScenarioEvents:
         except ValidationError as exc:
             raise bad_request("Some fields are not valid.", fields=describe_pydantic(exc.errors())) from exc
         session = self.ctx._session
-        event, created = intake.report(
+        event, created, town = intake.report(
             session,
             self.settings,
             self.host,
@@ -64,7 +64,7 @@ class ScenarioEvents:
         )
         session.commit()
         if created:
-            notify.changed(self.host, session, caller, event, notify.reported(event))
+            notify.changed(self.host, session, caller, event, notify.reported(event), town)
         return notify.info(session, event)
 
     def get(self, event_id: int) -> EventInfo:

@@ -24,11 +24,11 @@ from jiceng.core.config import Settings
 from jiceng.core.db import utcnow
 from jiceng.core.enablement import path_codes
 from jiceng.core.errors import AppError, conflict, forbidden, invalid_field
-from jiceng.core.events import counts, dispatch
+from jiceng.core.events import counts, dispatch, timeline
 from jiceng.core.events.clock import WorkingClock
 from jiceng.core.events.info import EventChange
 from jiceng.core.events.lifecycle import TRANSITIONS, Transition, available
-from jiceng.core.events.models import DepartmentMember, Event, EventAction, State
+from jiceng.core.events.models import DepartmentMember, Event, State
 from jiceng.core.i18n import N_
 from jiceng.core.web.context import Caller
 from jiceng.plugins.manifest import EventTypeDecl
@@ -156,17 +156,15 @@ def act(
         event.state = step.target
     event.updated_at = now
     session.add(event)
-    session.add(
-        EventAction(
-            event_id=event.id,  # type: ignore[arg-type]
-            action=name,
-            from_state=before,
-            to_state=event.state,
-            actor=caller.username,
-            note=data.note.strip(),
-            detail=detail,
-            at=now,
-        )
+    timeline.append(
+        session,
+        event,
+        action=name,
+        from_state=before,
+        actor=caller.username,
+        at=now,
+        note=data.note.strip(),
+        detail=detail,
     )
     audit.record(
         session,

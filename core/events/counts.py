@@ -8,7 +8,9 @@ they count, so the dashboard reads a handful of rows.
 
 from __future__ import annotations
 
-from sqlalchemy import delete, func, insert, select
+from types import ModuleType
+
+from sqlalchemy import Insert, delete, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
 
@@ -17,17 +19,25 @@ from jiceng.core.events.models import Event, EventStateCount
 TABLE = EventStateCount.__table__  # type: ignore[attr-defined]
 
 
+def _upsert(dialect: ModuleType) -> Insert:
+    adding = dialect.insert(TABLE)
+    return adding.on_conflict_do_update(
+        index_elements=["town_code", "state"], set_={"count": TABLE.c.count + adding.excluded.count}
+    )
+
+
+#: Built once per dialect: the statement is the same for every move, only its parameters change.
+UPSERTS = {"sqlite": _upsert(sqlite), "postgresql": _upsert(postgresql)}
+
+
 def move(session: Session, town_code: str, *, leaving: str | None, entering: str) -> None:
     """One event of the town left state ``leaving`` (``None`` for a new one) and entered ``entering``."""
     if leaving == entering:
         return
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    upsert = UPSERTS[session.get_bind().dialect.name]
     changes = [(entering, 1)] + ([(leaving, -1)] if leaving else [])
     for state, delta in changes:
-        upsert = dialect.insert(TABLE).values(town_code=town_code, state=state, count=delta)
-        session.execute(
-            upsert.on_conflict_do_update(index_elements=["town_code", "state"], set_={"count": TABLE.c.count + delta})
-        )
+        session.execute(upsert, {"town_code": town_code, "state": state, "count": delta})
 
 
 def of_town(session: Session, town_code: str) -> dict[str, int]:

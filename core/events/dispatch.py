@@ -34,9 +34,12 @@ class Rule:
         return (self.area_path.count("/"), self.type_code != "*")
 
 
+STORED_RULES = select(col(DispatchRule.area_path), col(DispatchRule.type_code), col(DispatchRule.department))
+
+
 def rules(session: Session, settings: Settings) -> list[Rule]:
     """Every rule: the database's and config's (config areas that do not exist are skipped)."""
-    found = [Rule(r.area_path, r.type_code, r.department) for r in session.exec(select(DispatchRule)).all()]
+    found = [Rule(*row) for row in session.execute(STORED_RULES)]
     codes = {r.area for r in settings.events.rules}
     paths = dict(session.exec(select(Area.code, Area.path).where(col(Area.code).in_(codes))).all()) if codes else {}
     found += [Rule(paths[r.area], r.type, r.department) for r in settings.events.rules if r.area in paths]

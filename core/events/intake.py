@@ -10,10 +10,12 @@ same source returns the first event instead of making a second one.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, Literal
+from types import ModuleType
+from typing import TYPE_CHECKING, Annotated, Literal, NamedTuple
 
 from fastapi import Request
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from sqlalchemy import Insert, bindparam, or_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
@@ -23,11 +25,11 @@ from jiceng.core.config import Settings
 from jiceng.core.db import utcnow
 from jiceng.core.enablement import TownState, path_codes
 from jiceng.core.errors import forbidden, invalid_field
-from jiceng.core.events import counts
+from jiceng.core.events import counts, timeline
 from jiceng.core.events.clock import WorkingClock
 from jiceng.core.events.dispatch import suggest
 from jiceng.core.events.info import EventInfo
-from jiceng.core.events.models import Channel, Event, EventAction, EventCounter, Priority, State
+from jiceng.core.events.models import Channel, Event, EventCounter, Priority, State
 from jiceng.core.events.types import check_attributes, town_types
 from jiceng.core.records.models import House, Organisation, Person
 from jiceng.core.records.validation import parse_phone
@@ -74,12 +76,32 @@ class EventIn(BaseModel):
         return parse_phone(value) if value else value
 
 
-def town_of(session: Session, area: Area) -> Area:
-    """The town an area lies in; events are reported at a town or below."""
+class Reported(NamedTuple):
+    """What :func:`report` did: the event, whether it is new, and the town's hooks it was checked with."""
+
+    event: Event
+    created: bool
+    town: tuple[TownContext, TownState] | None  # None when the external id was seen before
+
+
+AREA_AND_TOWN = select(Area).where(or_(col(Area.code) == bindparam("code"), col(Area.code) == bindparam("town")))
+
+
+def place(session: Session, code: str) -> tuple[Area, Area]:
+    """The area a report names and the town it lies in (events are reported at a town or below).
+
+    One query asks for both: a town's code is the first nine digits of its communities' and grids' codes plus
+    ``000`` (the area import checks that every code starts with its parent's digits). An area whose town is
+    not found so costs a second query, never a wrong answer: the town is the one on the area's path.
+    """
+    found = {a.code: a for a in session.exec(AREA_AND_TOWN, params={"code": code, "town": code[:9] + "000"})}  # type: ignore[call-overload]
+    area = found.get(code)
+    if area is None:
+        raise invalid_field("area", "No area with code {code}.", code=code)
     codes = path_codes(area.path)
     if len(codes) < 3:
         raise invalid_field("area", "Choose a town, community or grid, not {area}.", area=area.code)
-    return get_area(session, codes[2])
+    return area, found.get(codes[2]) or get_area(session, codes[2])
 
 
 def channel_for(caller: Caller, area: Area, data: EventIn) -> Channel:
@@ -114,15 +136,21 @@ def existing(session: Session, source: str, external_id: str | None) -> Event | 
 
 def next_code(session: Session, town_code: str, day: str) -> str:
     """The next ``SJ-{day}-NNNN`` of the town; one upsert, so two reports never get the same number."""
-    bind = session.get_bind()
-    dialect = postgresql if bind.dialect.name == "postgresql" else sqlite
-    table = EventCounter.__table__  # type: ignore[attr-defined]
-    upsert = dialect.insert(table).values(town_code=town_code, day=day, last=1)
-    upsert = upsert.on_conflict_do_update(
-        index_elements=["town_code", "day"], set_={"last": table.c.last + 1}
-    ).returning(table.c.last)
-    number = session.execute(upsert).scalar_one()
+    upsert = NEXT_NUMBER[session.get_bind().dialect.name]
+    number = session.execute(upsert, {"town_code": town_code, "day": day, "last": 1}).scalar_one()
     return f"SJ-{day}-{number:04d}"
+
+
+def _next_number(dialect: ModuleType) -> Insert:
+    counter = EventCounter.__table__  # type: ignore[attr-defined]
+    upsert = dialect.insert(counter).on_conflict_do_update(
+        index_elements=["town_code", "day"], set_={"last": counter.c.last + 1}
+    )
+    return upsert.returning(counter.c.last)
+
+
+#: Built once per dialect (see :mod:`jiceng.core.events.timeline`).
+NEXT_NUMBER = {"sqlite": _next_number(sqlite), "postgresql": _next_number(postgresql)}
 
 
 def check_related(session: Session, refs: list[RelatedRef], caller: Caller) -> list[dict[str, object]]:
@@ -155,16 +183,20 @@ def intake(
     source: str,
     address: str = "",
     now: datetime | None = None,
+    suggested_department: str = "",
 ) -> Event:
     """Write a new event and its first timeline step; the caller has checked permission and type and commits.
 
-    ``now`` backdates the report (demo data, and systems that send what they took in earlier).
+    ``now`` backdates the report (demo data, and systems that send what they took in earlier). Only writes
+    happen here, one after the other: on SQLite the first takes the database's write lock, which every other
+    writer then waits for until the commit, so reads and hooks belong before.
     """
     if area.level == AreaLevel.city or area.level == AreaLevel.district:
         raise invalid_field("area", "Choose a town, community or grid, not {area}.", area=area.code)
     clock = WorkingClock(settings.events.calendar)
-    event = Event(
-        code="",
+    created_at = now or utcnow()
+    values = dict(
+        code=next_code(session, town.code, created_at.astimezone(clock.zone).strftime("%Y%m%d")),
         town_code=town.code,
         type_code=event_type.code,
         category=str(event_type.category),
@@ -185,23 +217,15 @@ def intake(
         source=source,
         external_id=data.external_id,
         state=State.reported,
-        created_at=now or utcnow(),
-    )
-    event.code = next_code(session, town.code, event.created_at.astimezone(clock.zone).strftime("%Y%m%d"))
-    session.add(event)
-    session.flush()
+        suggested_department=suggested_department,
+        created_at=created_at,
+    )  # fmt: skip
+    event = timeline.store(session, values)
     counts.move(session, town.code, leaving=None, entering=State.reported)
-    session.add(
-        EventAction(
-            event_id=event.id,  # type: ignore[arg-type]
-            action="report",
-            from_state="",
-            to_state=State.reported,
-            actor=reporter,
-            detail={"channel": str(channel)},
-            at=event.created_at,
-        )
-    )
+    timeline.append(
+        session, event, action="report", from_state="", actor=reporter, at=event.created_at,
+        detail={"channel": str(channel)},
+    )  # fmt: skip
     audit.record(
         session,
         actor=reporter,
@@ -225,24 +249,25 @@ def report(
     request: Request | None = None,
     source: str | None = None,
     channel: Channel | None = None,
-) -> tuple[Event, bool]:
-    """A report from a logged-in caller, checked end to end; ``(event, False)`` when its external id was seen before.
+) -> Reported:
+    """A report from a logged-in caller, checked end to end; not ``created`` when its external id was seen before.
 
     ``source`` and ``channel`` are set by the core's own intake paths (a scenario's reports);
-    the caller commits, then calls :func:`jiceng.core.events.notify.changed`.
+    the caller commits, then calls :func:`jiceng.core.events.notify.changed` with the report's ``town``.
     """
     source = source or caller.username
     found = existing(session, source, data.external_id)
     if found is not None:
-        return found, False
-    area = get_area_field(session, data.area)
-    town = town_of(session, area)
+        return Reported(found, False, None)
+    area, town = place(session, data.area)
     context, state = host.town_context(town=town, caller=caller, session=session, request=request)
     types = town_types(host.manifests(), state.enabled, settings, town.code)
     event_type = types.get(data.type)
     if event_type is None:
         raise invalid_field("type", "No event type {type} in this town.", type=data.type)
     check_reporter(caller, area, event_type, data)
+    attributes = check_attributes(event_type, data.attributes)
+    related = check_related(session, data.related, caller)
     event = intake(
         session,
         settings,
@@ -250,36 +275,24 @@ def report(
         area=area,
         town=town,
         event_type=event_type,
-        attributes=check_attributes(event_type, data.attributes),
-        related=check_related(session, data.related, caller),
+        attributes=attributes,
+        related=related,
         channel=channel or channel_for(caller, area, data),
         reporter=caller.username,
         source=source,
         address=address,
+        suggested_department=suggest(session, settings, None, area.path, event_type),
     )
-    propose(session, settings, host, event, event_type, context, state)
-    return event, True
+    propose(host, event, context, state)
+    return Reported(event, True, (context, state))
 
 
-def propose(
-    session: Session,
-    settings: Settings,
-    host: PluginHost,
-    event: Event,
-    event_type: EventTypeDecl,
-    context: TownContext,
-    state: TownState,
-) -> None:
-    """Ask the town's scenarios (``route_event``), then the rules, which department should take the event."""
+def propose(host: PluginHost, event: Event, context: TownContext, state: TownState) -> None:
+    """Ask the town's scenarios (``route_event``) which department should take the stored event.
+
+    The event was stored with the department of the rules or its type (:func:`jiceng.core.events.dispatch.suggest`,
+    read before the writes); a scenario's answer wins over it, at the cost of an ``UPDATE`` only when it differs.
+    """
     answer = host.hooks(state).route_event(event=EventInfo.of(event, None), context=context)
-    event.suggested_department = suggest(
-        session, settings, answer if isinstance(answer, str) else None, event.area_path, event_type
-    )
-    session.add(event)
-
-
-def get_area_field(session: Session, code: str) -> Area:
-    area = session.get(Area, code)
-    if area is None:
-        raise invalid_field("area", "No area with code {code}.", code=code)
-    return area
+    if isinstance(answer, str) and answer and answer != event.suggested_department:
+        event.suggested_department = answer

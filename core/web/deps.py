@@ -17,7 +17,8 @@ from jiceng.core.users import User, user_for_token
 from jiceng.core.web.context import Caller
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
+    """A coroutine although it does no I/O: FastAPI sends every sync dependency to the thread pool, one hop each."""
     return request.app.state.settings
 
 
@@ -26,8 +27,8 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
 
     Reads and writes then share one transaction, and an error anywhere before
     the commit rolls everything back when the session closes. Opening a
-    session does no I/O; closing one may (the connection's rollback), so it
-    runs in the thread pool.
+    session does no I/O; closing one that holds a connection does (the
+    connection's rollback), so that runs in the thread pool.
 
     The session and caller dependencies are coroutines that send their
     database work to the thread pool themselves: FastAPI would send every
@@ -40,7 +41,10 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     try:
         yield session
     finally:
-        await run_in_threadpool(session.close)
+        if session.in_transaction():  # holds a connection, whose rollback is I/O
+            await run_in_threadpool(session.close)
+        else:  # committed and not used since: nothing to give back
+            session.close()
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
@@ -99,6 +103,17 @@ def _same_origin(request: Request) -> bool:
 
 async def current_caller(caller: Annotated[Caller | None, Depends(optional_caller)]) -> Caller:
     """:func:`optional_caller`, or 401; a coroutine because it does no I/O (a sync one costs a thread-pool hop)."""
+    if caller is None:
+        raise unauthorized()
+    return caller
+
+
+def caller_in_thread(request: Request, session: Session) -> Caller:
+    """:func:`current_caller` for a coroutine route that sends all its work to the thread pool in one trip.
+
+    Resolving the caller as a dependency costs a trip of its own; the busiest write (event intake) saves it.
+    """
+    caller = _caller(request, session)
     if caller is None:
         raise unauthorized()
     return caller

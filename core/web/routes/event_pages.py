@@ -373,7 +373,7 @@ def report_event(
     if filled.body is None:
         return again(filled.errors)
     try:
-        event, _created = report(
+        event, _created, town = report(
             session, settings, host, caller, filled.body, address=client_address(request), request=request
         )
         for photo in filled.photos:
@@ -384,7 +384,7 @@ def report_event(
             raise
         session.rollback()
         return again(field_errors(error), alert=message(error), status_code=error.status)
-    notify.changed(host, session, caller, event, notify.reported(event))
+    notify.changed(host, session, caller, event, notify.reported(event), town)
     return RedirectResponse(f"/events/{event.id}?done=report", status_code=303)
 
 

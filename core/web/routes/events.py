@@ -14,8 +14,10 @@ from fastapi import APIRouter, File, Query, Request, Response, UploadFile, statu
 from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
+from starlette.concurrency import run_in_threadpool
 
 from jiceng.core.areas import get_area
+from jiceng.core.config import Settings
 from jiceng.core.errors import conflict, invalid_field, not_found
 from jiceng.core.events import actions, dispatch, notify, queries
 from jiceng.core.events.attachments import DiskStore, keep, read_checked
@@ -25,7 +27,8 @@ from jiceng.core.events.models import EventAttachment, State
 from jiceng.core.events.types import CATEGORY_LABELS, of_town, offered
 from jiceng.core.i18n import current_locale
 from jiceng.core.plugin_host import PluginHost
-from jiceng.core.web.deps import CallerDep, SessionDep, SettingsDep, client_address
+from jiceng.core.web.deps import CallerDep, SessionDep, SettingsDep, caller_in_thread, client_address
+from jiceng.core.web.responses import json_answer
 
 router = APIRouter(prefix="/api", tags=["events"])
 
@@ -68,25 +71,30 @@ def list_types(
     ]
 
 
-@router.post("/events", status_code=status.HTTP_201_CREATED)
-def create_event(
-    data: EventIn, request: Request, response: Response, session: SessionDep, settings: SettingsDep, caller: CallerDep
-) -> dict[str, Any]:
+@router.post("/events", status_code=status.HTTP_201_CREATED, response_model=dict[str, Any])
+async def create_event(data: EventIn, request: Request, session: SessionDep, settings: SettingsDep) -> Response:
     """Report an event. Resending the same ``external_id`` returns the first event (200), never a second one."""
+    return await run_in_threadpool(_create_event, data, request, session, settings)
+
+
+def _create_event(data: EventIn, request: Request, session: Session, settings: Settings) -> Response:
+    """The whole report in one trip to the thread pool, the caller included (the busiest write of the platform)."""
+    caller = caller_in_thread(request, session)
     host = host_of(request)
     try:
-        event, created = report(session, settings, host, caller, data, address=client_address(request), request=request)
+        event, created, town = report(
+            session, settings, host, caller, data, address=client_address(request), request=request
+        )
         session.commit()
     except IntegrityError:  # the same external id, sent twice at once: the other request won
         session.rollback()
         event, created = existing(session, caller.username, data.external_id), False
         if event is None:
             raise
-    if not created:
-        response.status_code = status.HTTP_200_OK
-    else:
-        notify.changed(host, session, caller, event, notify.reported(event))
-    return queries.present(event, caller, queries.department_names(session, {event.department_id} - {None}))
+    if created:
+        notify.changed(host, session, caller, event, notify.reported(event), town)
+    shown = queries.present(event, caller, queries.department_names(session, {event.department_id} - {None}))
+    return json_answer(shown, status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
 
 @router.get("/events")
