@@ -43,11 +43,13 @@ def startup(scenario_id: str) -> None:
 
 @hookspec(firstresult=True)
 def route_event(event: Any, context: Any) -> str | None:
-    """Propose the department that should handle a newly accepted ``event``.
+    """Propose the department that should handle a newly reported ``event``.
 
-    Called once when the event is reported, for the scenarios enabled in its
-    town. ``event`` is a frozen ``EventInfo`` (type, title, area, the form's
-    ``attributes`` …; no personal data). Return a department code of the
+    Called once when the event is reported, before it is stored, for the
+    scenarios enabled in its town: the proposal is stored with the event, so
+    ``event.id`` is ``None`` and ``event.code`` empty here. ``event`` is a
+    frozen ``EventInfo`` (type, title, area, the form's ``attributes`` …; no
+    personal data). Return a department code of the
     town, or ``None`` to let the next scenario, then the town's dispatch
     rules, then the event type's default department decide. The first
     non-``None`` answer wins and is shown to the dispatcher as the proposal;

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from jiceng.core.events.models import Event
 
 
 @dataclass(frozen=True)
 class EventInfo:
-    """An event as the ``route_event`` and ``event_changed`` hooks receive it (no reporter contact)."""
+    """An event as the ``route_event`` and ``event_changed`` hooks receive it (no reporter contact).
 
-    id: int
+    ``route_event`` is asked before the event is stored, so the proposal is stored with it: ``id`` is then
+    ``None`` and ``code`` empty.
+    """
+
+    id: int | None
     code: str
     town_code: str
     type_code: str
@@ -51,6 +57,29 @@ class EventInfo:
             event.deadline,
             event.created_at,
             dict(event.attributes),
+        )
+
+    @classmethod
+    def draft(cls, values: Mapping[str, Any]) -> EventInfo:
+        """A report about to be stored, from its columns: no id or code yet."""
+        return cls(
+            None,
+            "",
+            values["town_code"],
+            values["type_code"],
+            values["category"],
+            values["title"],
+            values["description"],
+            values["area_code"],
+            values["address"],
+            str(values["state"]),
+            str(values["priority"]),
+            str(values["channel"]),
+            None,
+            None,
+            None,
+            values["created_at"],
+            dict(values["attributes"]),
         )
 
 

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 from datetime import datetime
 from types import ModuleType
-from typing import TYPE_CHECKING, Annotated, Literal, NamedTuple
+from typing import TYPE_CHECKING, Annotated, Any, Literal, NamedTuple
+from uuid import uuid4
 
 from fastapi import Request
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
-from sqlalchemy import Insert, bindparam, or_
+from sqlalchemy import Insert, bindparam, or_, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
 from jiceng.core import audit
@@ -25,7 +27,7 @@ from jiceng.core.config import Settings
 from jiceng.core.db import utcnow
 from jiceng.core.enablement import TownState, path_codes
 from jiceng.core.errors import forbidden, invalid_field
-from jiceng.core.events import counts, timeline
+from jiceng.core.events import counts, tally, timeline
 from jiceng.core.events.clock import WorkingClock
 from jiceng.core.events.dispatch import suggest
 from jiceng.core.events.info import EventInfo
@@ -149,6 +151,7 @@ def _next_number(dialect: ModuleType) -> Insert:
     return upsert.returning(counter.c.last)
 
 
+SET_CODE = update(timeline.EVENT).where(timeline.EVENT.c.id == bindparam("event_id")).values(code=bindparam("code"))
 #: Built once per dialect (see :mod:`jiceng.core.events.timeline`).
 NEXT_NUMBER = {"sqlite": _next_number(sqlite), "postgresql": _next_number(postgresql)}
 
@@ -183,20 +186,26 @@ def intake(
     source: str,
     address: str = "",
     now: datetime | None = None,
+    routing: Routing | None = None,
     suggested_department: str = "",
 ) -> Event:
     """Write a new event and its first timeline step; the caller has checked permission and type and commits.
 
-    ``now`` backdates the report (demo data, and systems that send what they took in earlier). Only writes
-    happen here, one after the other: on SQLite the first takes the database's write lock, which every other
-    writer then waits for until the commit, so reads and hooks belong before.
+    ``now`` backdates the report (demo data, and systems that send what they took in earlier). With
+    ``routing``, the town's scenarios and rules propose the department (:func:`propose`) before anything is
+    written; without, ``suggested_department`` is stored. Only writes follow, one after the other: on SQLite
+    the first takes the database's write lock, which every other writer then waits for until the commit. On PostgreSQL every report of a
+    town writes the same few rows (the day's counter, the audit head, the counts and the tally), each locked
+    from its first write until the commit: the event is stored first under a provisional code and numbered
+    after, so those rows are written in the last three round trips (counter, audit head, then the rest sent
+    together) rather than from the first.
     """
     if area.level == AreaLevel.city or area.level == AreaLevel.district:
         raise invalid_field("area", "Choose a town, community or grid, not {area}.", area=area.code)
     clock = WorkingClock(settings.events.calendar)
     created_at = now or utcnow()
     values = dict(
-        code=next_code(session, town.code, created_at.astimezone(clock.zone).strftime("%Y%m%d")),
+        code=f"~{uuid4().hex[:22]}",  # provisional: numbered below, once the row is in
         town_code=town.code,
         type_code=event_type.code,
         category=str(event_type.category),
@@ -220,21 +229,27 @@ def intake(
         suggested_department=suggested_department,
         created_at=created_at,
     )  # fmt: skip
+    if routing is not None:
+        values["suggested_department"] = propose(session, settings, event_type, values, routing)
     event = timeline.store(session, values)
-    counts.move(session, town.code, leaving=None, entering=State.reported)
-    timeline.append(
-        session, event, action="report", from_state="", actor=reporter, at=event.created_at,
-        detail={"channel": str(channel)},
-    )  # fmt: skip
-    audit.record(
+    code = next_code(session, town.code, created_at.astimezone(clock.zone).strftime("%Y%m%d"))
+    set_committed_value(event, "code", code)
+    with audit.recording(
         session,
         actor=reporter,
         action="event.report",
         target_type="event",
         target_id=str(event.id),
         address=address,
-        detail={"code": event.code, "type": event.type_code, "channel": str(channel)},
-    )
+        detail={"code": code, "type": event.type_code, "channel": str(channel)},
+    ):  # the rest reads nothing back: sent with the audit entry, one round trip on PostgreSQL
+        session.execute(SET_CODE, {"event_id": event.id, "code": code})
+        tally.added(session.connection(), event)
+        counts.move(session, town.code, leaving=None, entering=State.reported)
+        timeline.append(
+            session, event, action="report", from_state="", actor=reporter, at=event.created_at,
+            detail={"channel": str(channel)},
+        )  # fmt: skip
     return event
 
 
@@ -281,18 +296,23 @@ def report(
         reporter=caller.username,
         source=source,
         address=address,
-        suggested_department=suggest(session, settings, None, area.path, event_type),
+        routing=Routing(host, context, state),
     )
-    propose(host, event, context, state)
     return Reported(event, True, (context, state))
 
 
-def propose(host: PluginHost, event: Event, context: TownContext, state: TownState) -> None:
-    """Ask the town's scenarios (``route_event``) which department should take the stored event.
+class Routing(NamedTuple):
+    """The town's scenarios, to ask which department should take a new event."""
 
-    The event was stored with the department of the rules or its type (:func:`jiceng.core.events.dispatch.suggest`,
-    read before the writes); a scenario's answer wins over it, at the cost of an ``UPDATE`` only when it differs.
-    """
-    answer = host.hooks(state).route_event(event=EventInfo.of(event, None), context=context)
-    if isinstance(answer, str) and answer and answer != event.suggested_department:
-        event.suggested_department = answer
+    host: PluginHost
+    context: TownContext
+    state: TownState
+
+
+def propose(
+    session: Session, settings: Settings, event_type: EventTypeDecl, values: dict[str, Any], routing: Routing
+) -> str:
+    """The department to propose for a report about to be stored: the scenarios' ``route_event``, then the rules."""
+    answer = routing.host.hooks(routing.state).route_event(event=EventInfo.draft(values), context=routing.context)
+    proposal = answer if isinstance(answer, str) and answer else None
+    return suggest(session, settings, proposal, values["area_path"], event_type)

@@ -27,11 +27,15 @@ STATIC_DEFAULTS = {k: f.default for k, f in _FIELDS.items() if f.default_factory
 FACTORIES = {k: f.default_factory for k, f in _FIELDS.items() if f.default_factory is not None}
 #: Built once: a statement built per call pays for its construction and its cache key every time.
 INSERT_EVENT = insert(EVENT).returning(EVENT.c.id)
-INSERT_ACTION = insert(ACTION)
+INSERT_ACTION = insert(ACTION).inline()  # no id read back: it may be sent in a pipeline
 
 
 def store(session: Session, given: dict[str, Any]) -> Event:
-    """Insert a new event from ``given`` columns (the model's defaults for the rest); return it, in the session."""
+    """Insert a new event from ``given`` columns (the model's defaults for the rest); return it, in the session.
+
+    The ORM's insert hook does not see this insert: the caller adds the event to the tally
+    (:func:`jiceng.core.events.tally.added`).
+    """
     values = {**STATIC_DEFAULTS, **{key: FACTORIES[key]() for key in FACTORIES.keys() - given.keys()}, **given}
     values["id"] = session.execute(INSERT_EVENT, values).scalar_one()
     event: Event = Event._sa_class_manager.new_instance()  # type: ignore[attr-defined]

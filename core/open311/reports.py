@@ -26,8 +26,7 @@ from jiceng.core.areas import Area, AreaLevel
 from jiceng.core.config import Settings
 from jiceng.core.db import utcnow
 from jiceng.core.errors import AppError, FieldError, InvalidValue, bad_request, describe_pydantic, invalid_field
-from jiceng.core.events.dispatch import suggest
-from jiceng.core.events.intake import EventIn, intake, propose
+from jiceng.core.events.intake import EventIn, Routing, intake
 from jiceng.core.events.models import Channel, Department, Event, EventAction, Open311Client
 from jiceng.core.events.types import check_attributes, town_types
 from jiceng.core.open311 import mapping
@@ -179,9 +178,8 @@ def post_request(
         reporter=client.name,
         source=client.name,
         address=address,
-        suggested_department=suggest(session, settings, None, area.path, event_type),
+        routing=Routing(host, context, state),
     )
-    propose(host, event, context, state)
     return event
 
 
