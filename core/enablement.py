@@ -20,6 +20,7 @@ from sqlmodel import Field, Session, SQLModel, col, select
 
 from jiceng.core.config import Settings
 from jiceng.core.db import utcnow
+from jiceng.core.freshness import take_latest_switch
 
 
 class ScenarioChange(SQLModel, table=True):
@@ -55,6 +56,9 @@ def path_codes(path: str) -> list[str]:
     return [code for code in path.split("/") if code]
 
 
+LATEST_SWITCH = "SELECT coalesce(max(id), 0) FROM scenario_change"
+
+
 class Enablement:
     """Resolves :class:`TownState` for a town's path; thread-safe, one per app."""
 
@@ -66,8 +70,11 @@ class Enablement:
         self._cache: dict[str, TownState] = {}
 
     def refresh(self, session: Session) -> None:
-        """Reload the switches when the log has grown; one indexed query otherwise."""
-        latest = session.connection().exec_driver_sql("SELECT coalesce(max(id), 0) FROM scenario_change").scalar_one()
+        """Reload the switches when the log has grown; one indexed query otherwise (none when the request's caller
+        was resolved with the grants' check, :mod:`jiceng.core.freshness`)."""
+        latest = take_latest_switch(session)
+        if latest is None:
+            latest = session.connection().exec_driver_sql(LATEST_SWITCH).scalar_one()
         if latest == self._seen:
             return
         with self._lock:

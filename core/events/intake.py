@@ -12,13 +12,11 @@ from __future__ import annotations
 from datetime import datetime
 from types import ModuleType
 from typing import TYPE_CHECKING, Annotated, Any, Literal, NamedTuple
-from uuid import uuid4
 
 from fastapi import Request
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
-from sqlalchemy import Insert, bindparam, or_, update
+from sqlalchemy import Insert, bindparam, or_
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
 from jiceng.core import audit
@@ -151,7 +149,6 @@ def _next_number(dialect: ModuleType) -> Insert:
     return upsert.returning(counter.c.last)
 
 
-SET_CODE = update(timeline.EVENT).where(timeline.EVENT.c.id == bindparam("event_id")).values(code=bindparam("code"))
 #: Built once per dialect (see :mod:`jiceng.core.events.timeline`).
 NEXT_NUMBER = {"sqlite": _next_number(sqlite), "postgresql": _next_number(postgresql)}
 
@@ -194,18 +191,13 @@ def intake(
     ``now`` backdates the report (demo data, and systems that send what they took in earlier). With
     ``routing``, the town's scenarios and rules propose the department (:func:`propose`) before anything is
     written; without, ``suggested_department`` is stored. Only writes follow, one after the other: on SQLite
-    the first takes the database's write lock, which every other writer then waits for until the commit. On PostgreSQL every report of a
-    town writes the same few rows (the day's counter, the audit head, the counts and the tally), each locked
-    from its first write until the commit: the event is stored first under a provisional code and numbered
-    after, so those rows are written in the last three round trips (counter, audit head, then the rest sent
-    together) rather than from the first.
+    the first takes the database's write lock, which every other writer then waits for until the commit.
     """
     if area.level == AreaLevel.city or area.level == AreaLevel.district:
         raise invalid_field("area", "Choose a town, community or grid, not {area}.", area=area.code)
     clock = WorkingClock(settings.events.calendar)
     created_at = now or utcnow()
     values = dict(
-        code=f"~{uuid4().hex[:22]}",  # provisional: numbered below, once the row is in
         town_code=town.code,
         type_code=event_type.code,
         category=str(event_type.category),
@@ -231,9 +223,8 @@ def intake(
     )  # fmt: skip
     if routing is not None:
         values["suggested_department"] = propose(session, settings, event_type, values, routing)
+    values["code"] = next_code(session, town.code, created_at.astimezone(clock.zone).strftime("%Y%m%d"))
     event = timeline.store(session, values)
-    code = next_code(session, town.code, created_at.astimezone(clock.zone).strftime("%Y%m%d"))
-    set_committed_value(event, "code", code)
     with audit.recording(
         session,
         actor=reporter,
@@ -241,9 +232,8 @@ def intake(
         target_type="event",
         target_id=str(event.id),
         address=address,
-        detail={"code": code, "type": event.type_code, "channel": str(channel)},
+        detail={"code": event.code, "type": event.type_code, "channel": str(channel)},
     ):  # the rest reads nothing back: sent with the audit entry, one round trip on PostgreSQL
-        session.execute(SET_CODE, {"event_id": event.id, "code": code})
         tally.added(session.connection(), event)
         counts.move(session, town.code, leaving=None, entering=State.reported)
         timeline.append(

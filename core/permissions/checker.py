@@ -94,9 +94,12 @@ class Authorizer:
         self._seen_change = -1
         self._generation = 0
 
-    def refresh(self, session: Session) -> None:
-        """Catch up with grants changed by this or any other worker; one indexed query when nothing did."""
-        latest = latest_change(session)
+    def refresh(self, session: Session, latest: int | None = None) -> None:
+        """Catch up with grants changed by this or any other worker; one indexed query when nothing did.
+
+        ``latest`` is the newest change when the caller has read it already (:mod:`jiceng.core.freshness`).
+        """
+        latest = latest_change(session) if latest is None else latest
         if latest == self._seen_change:
             return
         with self._lock:

@@ -12,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from jiceng.core.areas import Area, get_area
 from jiceng.core.config import Settings
 from jiceng.core.errors import AppError, forbidden, unauthorized
+from jiceng.core.freshness import latest_policy_change
 from jiceng.core.permissions.checker import Authorizer
 from jiceng.core.users import User, user_for_token
 from jiceng.core.web.context import Caller
@@ -89,7 +90,7 @@ def _caller(request: Request, session: Session) -> Caller | None:
         return None
     if via == "session" and request.method not in ("GET", "HEAD", "OPTIONS") and not _same_origin(request):
         raise forbidden("Cross-site requests are not accepted.")
-    authorizer.refresh(session)
+    authorizer.refresh(session, latest_policy_change(session))
     caller = Caller(user=user, grants=authorizer.grants(session, user.username), via=via)
     request.state.caller = caller  # so every page, error pages included, knows who is logged in
     return caller
