@@ -486,3 +486,24 @@ def test_a_field_declared_after_the_town_approved_waits_for_a_new_approval(platf
     assert admin.post("/api/scenarios/census/switch", json={"town": TOWN_A, "enabled": True}).status_code == 200
     assert admin.get("/api/s/census/names").json() == {"ok": True}
     assert "批准新的数据使用" not in admin.get("/admin/scenarios").text
+
+
+def test_a_switch_in_one_worker_reaches_another_on_its_next_request(engine, database_url):
+    """Two apps stand for two worker processes: each caches the switches, and the request that resolves its caller
+    reads whether they changed (with the grants' check, in one statement) before the page is guarded."""
+    settings = Settings(environment="development", secret_key="s" * 40, database_url=database_url)
+    modules = [module("later", hooks={"routes": page_hook("later")})]
+    workers = [create_app(settings, engine, host=PluginHost.load(settings, candidates=[candidate(m) for m in modules]))]
+    workers.append(
+        create_app(settings, engine, host=PluginHost.load(settings, candidates=[candidate(m) for m in modules]))
+    )
+    with transaction(engine) as s:
+        make_world(s, settings)
+    with TestClient(workers[0]) as a, TestClient(workers[1]) as b:
+        for client in (a, b):
+            client.post("/login", data={"username": "town_admin", "password": PASSWORD})
+            assert client.get("/s/later/", params={"town": TOWN_A}).status_code == 404
+        assert a.post("/api/scenarios/later/switch", json={"town": TOWN_A, "enabled": True}).status_code == 200
+        assert b.get("/s/later/", params={"town": TOWN_A}).status_code == 200
+        assert b.post("/api/scenarios/later/switch", json={"town": TOWN_A, "enabled": False}).status_code == 200
+        assert a.get("/s/later/", params={"town": TOWN_A}).status_code == 404
