@@ -1230,10 +1230,10 @@ def _intake_lines(intakes: list[Intake], verdicts: dict[str, bool]) -> list[str]
         "with the context the report was checked in. The route makes one trip to the thread pool, the caller "
         "included, and encodes its answer there.",
         "",
-        "On PostgreSQL each statement is also a round trip and work for the database, on the same two cores: the "
-        "machine's CPU per answer (every process, from `/proc/stat`) was "
+        "The machine's CPU per answer (every process, from `/proc/stat`) was "
         + "; ".join(f"{i.kind} J {machine_ms(i, 'J'):.1f} ms, B {machine_ms(i, 'B'):.1f} ms" for i in intakes)
-        + ", so there J ÷ B follows the machine's CPU per answer more than the worker's.",
+        + ". On PostgreSQL each statement is also a round trip and work for the database on the same two cores, "
+        "so there J ÷ B follows the machine's CPU per answer more than the worker's.",
         "",
     ]
 

@@ -26,7 +26,15 @@ parent's pages too):
   the importer's own for its connection), the same transactions and the
   garbage collector off; no validation, provenance or tags.
 
-IA and IB alternate (IA IB, IB IA, …); a series figure is time per row read.
+On PostgreSQL, as the issue asks too (COPY-based, no target number), the same ledger into a database
+migrated and filled the same way (a fresh ``jiceng_bench_records_*`` database per run, copied from a template
+database and dropped afterwards):
+
+* **PA** - IA's child with a PostgreSQL URL: the importer writes with ``COPY … FROM STDIN``.
+* **PB** - the baseline: ``csv.reader`` and psycopg ``COPY`` of the same person rows into the same table, a
+  transaction per batch; COPY cannot skip a repeated row, so a set of the ID numbers seen drops them.
+
+IA, IB, PA and PB alternate, the order rotating each round; a series figure is time per row read.
 
 **Queries.** A copy of the database gets 1,000,000 people, bulk-loaded with
 ``sqlite3`` ``executemany`` into the migrated ``person`` table (its indexes
@@ -70,6 +78,7 @@ from __future__ import annotations
 import csv
 import gc
 import json
+import os
 import random
 import re
 import sqlite3
@@ -81,11 +90,14 @@ import textwrap
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
+import psycopg
 from fastapi import FastAPI
 from rich.console import Console
 from sqlalchemy import Engine, event
@@ -129,6 +141,7 @@ TARGET_ROWS = 1_000_000  # the size both targets name
 # BENCH_RECORDS_IMPORT_ROWS=200000 gives a quicker look (the section then says it measured fewer rows).
 IMPORT_ROWS = env_int("BENCH_RECORDS_IMPORT_ROWS", TARGET_ROWS)
 IMPORT_ROUNDS = env_int("BENCH_RECORDS_IMPORT_ROUNDS", 2)
+PG_DATABASE_PREFIX = "jiceng_bench_records_"  # fresh PostgreSQL databases, dropped afterwards
 PEOPLE = env_int("BENCH_RECORDS_PEOPLE", TARGET_ROWS)
 DUPLICATE_SHARE = 0.01
 TAG_SHARE = 0.08
@@ -317,9 +330,8 @@ def tree_rows() -> list[AreaRow]:
     return rows
 
 
-def build_template(path: Path, settings: Settings) -> Tree:
+def build_template(url: str, settings: Settings) -> Tree:
     """Migrate, add the sample world (its users and roles) and the grown tree; return the tree as stored."""
-    url = f"sqlite:///{path}"
     migrate.upgrade(url)
     engine = make_engine(url)
     try:
@@ -444,6 +456,64 @@ BARE_IMPORT_CHILD = textwrap.dedent(
 )
 
 
+BARE_PG_IMPORT_CHILD = textwrap.dedent(
+    """\
+    import csv, gc, json, sys, time
+    from datetime import datetime, timezone
+    import psycopg
+
+    url, ledger, places, batch = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+    with open(places, encoding="utf-8") as fh:
+        paths = json.load(fh)
+    genders = {"男": "male", "女": "female"}
+    sql = ("COPY person (area_code, area_path, version, extra, created_at, updated_at, deleted_at, id_number, id_tail, "
+           "name, gender, birth_date, ethnicity, phone, hukou_address, current_address) FROM STDIN")
+    def memory_mb(key):
+        with open("/proc/self/status") as fh:
+            return next(int(line.split()[1]) / 1024 for line in fh if line.startswith(key + ":"))
+
+    def write(con, rows):
+        with con.cursor() as cursor, cursor.copy(sql) as copy:
+            for row in rows:
+                copy.write_row(row)
+        con.commit()
+
+    before = memory_mb("VmHWM")
+    gc.disable()
+    start = time.perf_counter_ns()
+    con = psycopg.connect(url)
+    stamp = datetime.now(timezone.utc).replace(tzinfo=None).isoformat(sep=" ")
+    read = inserted = 0
+    seen = set()  # COPY cannot skip a row the unique index refuses, as INSERT OR IGNORE does: repeats are dropped here
+    with open(ledger, encoding="utf-8", newline="") as fh:
+        reader = csv.reader(fh)
+        at = {h: i for i, h in enumerate(next(reader))}
+        n_id, n_name, n_gender, n_birth, n_eth, n_phone, n_addr, n_area = (at[h] for h in (
+            "公民身份号码", "姓名", "性别", "出生日期", "民族", "联系电话", "现住址", "所属网格"))
+        rows = []
+        for cells in reader:
+            read += 1
+            number, code = cells[n_id], cells[n_area]
+            if number in seen:
+                continue
+            seen.add(number)
+            rows.append((code, paths[code], 1, "{}", stamp, stamp, None, number, number[-4:], cells[n_name],
+                         genders[cells[n_gender]], cells[n_birth], cells[n_eth], cells[n_phone], "", cells[n_addr]))
+            if len(rows) >= batch:
+                write(con, rows)
+                inserted += len(rows)
+                rows = []
+        if rows:
+            write(con, rows)
+            inserted += len(rows)
+    con.close()
+    elapsed = time.perf_counter_ns() - start
+    peak = memory_mb("VmHWM")
+    print(json.dumps({"ns": elapsed, "read": read, "inserted": inserted, "before_mb": before, "peak_mb": peak}))
+    """
+)
+
+
 @dataclass
 class Ledger:
     path: Path
@@ -491,69 +561,141 @@ def run_child(script: str, args: list[str], cwd: Path) -> dict[str, Any]:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+COUNTED = ("person", "field_change", "person_tag")
+
+
 def count_rows(db: Path) -> dict[str, int]:
     with sqlite3.connect(db) as con:
-        counts = {
-            table: con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-            for table in ("person", "field_change", "person_tag")
-        }
+        counts = {table: con.execute(f"SELECT count(*) FROM {table}").fetchone()[0] for table in COUNTED}
     con.close()
     return counts
 
 
-def measure_import(console: Console, tmp: Path, template: Path, tree: Tree, rng: random.Random) -> dict[str, Any]:
+def count_pg_rows(url: str) -> dict[str, int]:
+    with psycopg.connect(url) as con:
+        return {table: con.execute(f"SELECT count(*) FROM {table}").fetchone()[0] for table in COUNTED}  # type: ignore[index]
+
+
+def _events() -> ModuleType:
+    """``bench.events``, whose PostgreSQL helpers serve here too; imported when needed, as it imports this module."""
+    from . import events
+
+    return events
+
+
+def pg_url(name: str) -> str:
+    return _events().PG_URL.format(name=name)
+
+
+def pg_version() -> str:
+    done = subprocess.run(
+        [*_events().PG_ADMIN, "-At", "-c", "SHOW server_version"], capture_output=True, text=True, check=False
+    )
+    return done.stdout.strip()
+
+
+def psql(sql: str) -> None:
+    _events().psql(sql)
+
+
+@contextmanager
+def postgres_template(settings: Settings, tree: Tree) -> Iterator[str]:
+    """A fresh PostgreSQL database built as the SQLite template is, each import's database copied from it.
+
+    Yields its name; it and every copy (``{name}_run``) are dropped afterwards, whatever happens.
+    """
+    name = f"{PG_DATABASE_PREFIX}{os.getpid()}"
+    names = (name, f"{name}_run")
+
+    def drop() -> None:
+        for each in names:
+            psql(f"DROP DATABASE IF EXISTS {each} WITH (FORCE)")
+
+    drop()
+    try:
+        psql(f"CREATE DATABASE {name}")
+        built = build_template(pg_url(name), settings.model_copy(update={"database_url": pg_url(name)}))
+        assert built.paths == tree.paths, "the PostgreSQL template's areas differ from SQLite's"
+        yield name
+    finally:
+        drop()
+
+
+# Each series: where it imports (a copy of the SQLite template or of the PostgreSQL one), with what.
+SERIES = {
+    "IA": ("sqlite", "jiceng import_ledger, per row", "`import_ledger(engine, PEOPLE, csv, …)`, fresh process"),
+    "IB": ("sqlite", "baseline: csv + sqlite3 executemany, per row", "same rows, no validation/provenance/tags"),
+    "PA": ("postgresql", "jiceng import_ledger into PostgreSQL, per row", "as IA, on PostgreSQL (COPY)"),
+    "PB": ("postgresql", "baseline: csv + psycopg COPY, per row", "as IB, on PostgreSQL"),
+}
+
+
+def measure_import(
+    console: Console, tmp: Path, template: Path, pg_template: str, tree: Tree, rng: random.Random
+) -> dict[str, Any]:
     with console.status(f"Writing a {IMPORT_ROWS:,}-person ledger…"):
         started = time.perf_counter()
         ledger = write_ledger(tmp / "人口台账.csv", rng, tree)
         written_s = time.perf_counter() - started
     places = tmp / "places.json"
     places.write_text(json.dumps(tree.paths), encoding="utf-8")
-    ours = Series("IA", "jiceng import_ledger, per row", "`import_ledger(engine, PEOPLE, csv, …)`, fresh process")
-    bare = Series("IB", "baseline: csv + sqlite3 executemany, per row", "same rows, no validation/provenance/tags")
-    runs: dict[str, list[dict[str, Any]]] = {"IA": [], "IB": []}
+    series = {key: Series(key, label, what) for key, (_db, label, what) in SERIES.items()}
+    runs: dict[str, list[dict[str, Any]]] = {key: [] for key in SERIES}
     checks: list[str] = []
 
     def step(key: str) -> Callable[[int], None]:
         def one(round_no: int) -> None:
-            db = tmp / f"import-{key}.db"
-            copy_db(template, db)
-            url = f"sqlite:///{db}"
-            if key == "IA":
-                result = run_child(IMPORT_CHILD, [url, str(ledger.path), str(tmp / "errors.csv"), str(BATCH)], tmp)
+            ledger_args = [str(ledger.path), str(tmp / "errors.csv"), str(BATCH)]
+            if SERIES[key][0] == "sqlite":
+                db = tmp / f"import-{key}.db"
+                copy_db(template, db)
+                url = f"sqlite:///{db}"
             else:
+                copy = f"{pg_template}_run"
+                psql(f"CREATE DATABASE {copy} TEMPLATE {pg_template}")
+                url = pg_url(copy)
+            if key in ("IA", "PA"):
+                result = run_child(IMPORT_CHILD, [url, *ledger_args], tmp)
+            elif key == "IB":
                 pragmas = json.dumps([*SQLITE_PRAGMAS, *SQLITE_IMPORT_PRAGMAS])
                 result = run_child(
                     BARE_IMPORT_CHILD, [str(db), str(ledger.path), str(places), str(BATCH), pragmas], tmp
                 )
-            counts = count_rows(db)
+            else:
+                result = run_child(BARE_PG_IMPORT_CHILD, [url, str(ledger.path), str(places), str(BATCH)], tmp)
+            if SERIES[key][0] == "sqlite":
+                counts = count_rows(db)
+                for stale in tmp.glob(f"import-{key}.db*"):
+                    stale.unlink()
+            else:
+                counts = count_pg_rows(url)
+                psql(f"DROP DATABASE {copy} WITH (FORCE)")
             result["counts"] = counts
             runs[key].append(result)
-            (ours if key == "IA" else bare).add_round([round(result["ns"] / result["read"])])
+            series[key].add_round([round(result["ns"] / result["read"])])
             expected = {"person": ledger.unique}
-            if key == "IA":
+            if key in ("IA", "PA"):
                 expected |= {"field_change": ledger.unique, "person_tag": ledger.tags}
                 if result["rejected"] or result["inserted"] != ledger.unique:
                     checks.append(
-                        f"IA round {round_no + 1}: inserted {result['inserted']:,}, rejected {result['rejected']:,} "
-                        f"({result['reasons']}); expected {ledger.unique:,} and 0"
+                        f"{key} round {round_no + 1}: inserted {result['inserted']:,}, rejected "
+                        f"{result['rejected']:,} ({result['reasons']}); expected {ledger.unique:,} and 0"
                     )
             for table, want in expected.items():
                 if counts[table] != want:
                     checks.append(f"{key} round {round_no + 1}: {counts[table]:,} {table} rows, expected {want:,}")
             if result["read"] != ledger.rows:
                 checks.append(f"{key} round {round_no + 1}: read {result['read']:,} rows of {ledger.rows:,}")
-            for stale in tmp.glob(f"import-{key}.db*"):
-                stale.unlink()
 
         return one
 
-    with console.status(f"Import: {IMPORT_ROUNDS} rounds of IA and IB over {ledger.rows:,} rows…"):
+    with console.status(f"Import: {IMPORT_ROUNDS} rounds of {', '.join(SERIES)} over {ledger.rows:,} rows…"):
         started = time.perf_counter()
-        interleave(IMPORT_ROUNDS, [step("IA"), step("IB")])
+        interleave(IMPORT_ROUNDS, [step(key) for key in SERIES])
         elapsed = time.perf_counter() - started
     return {
         "ledger": ledger,
-        "series": [ours, bare],
+        "series": list(series.values()),
         "runs": runs,
         "checks": checks,
         "elapsed_s": elapsed,
@@ -1175,6 +1317,8 @@ def fmt_ms(value_us: float) -> str:
 def run(console: Console) -> Report:
     host = machine()
     host["FastAPI"] = package_version("fastapi")
+    host["psycopg"] = package_version("psycopg")
+    host["PostgreSQL"] = pg_version()
     rng = random.Random(SEED)
     setup: dict[str, float] = {}
     settings = Settings(environment="development", secret_key="bench-secret-" + "x" * 32)
@@ -1183,10 +1327,14 @@ def run(console: Console) -> Report:
         with console.status("Migrating and building the district…"):
             started = time.perf_counter()
             template = tmp / "template.db"
-            tree = build_template(template, settings.model_copy(update={"database_url": f"sqlite:///{template}"}))
+            url = f"sqlite:///{template}"
+            tree = build_template(url, settings.model_copy(update={"database_url": url}))
             setup["migrate, sample world and the district's tree"] = time.perf_counter() - started
         started = time.perf_counter()
-        imported = measure_import(console, tmp, template, tree, rng)
+        with postgres_template(settings, tree) as pg_template:
+            setup["the same on PostgreSQL"] = time.perf_counter() - started
+            started = time.perf_counter()
+            imported = measure_import(console, tmp, template, pg_template, tree, rng)
         setup[f"import part ({IMPORT_ROWS:,}-person ledger written in {imported['written_s']:.1f} s)"] = (
             time.perf_counter() - started
         )
@@ -1209,6 +1357,11 @@ def run(console: Console) -> Report:
     notes = [f"{v['label']}: {'met' if v['met'] else 'MISSED'} ({v['short']})." for v in verdicts.values()]
     if IMPORT_ROWS < TARGET_ROWS:
         notes.append(f"The import was measured on {IMPORT_ROWS:,} people, not {TARGET_ROWS:,} (see the section).")
+    pa, pb = (s for s in imported["series"] if s.key in ("PA", "PB"))
+    notes.append(
+        f"PostgreSQL import: {statistics.median(rates(imported['runs']['PA'])):,.0f} rows/s, "
+        f"×{round_ratio(pa, pb):.1f} its baseline's time per row."
+    )
     notes += [f"Ratios (median of per-round ratios): {op_ratios(op)}" for op in queried["ops"] if "S" in op.series]
     notes += [f"[red]CHECK FAILED[/red] {c}" for c in checks]
     notes += [f"Setup: {what} {secs:.1f} s." for what, secs in setup.items()]
@@ -1274,7 +1427,8 @@ def _markdown(
     passed: bool,
 ) -> str:
     ledger: Ledger = imported["ledger"]
-    ia, ib = imported["series"]
+    by_series = {s.key: s for s in imported["series"]}
+    ia, ib, pa, pb = (by_series[key] for key in SERIES)
     runs = imported["runs"]
     population: Population = queried["population"]
     ops: list[Op] = queried["ops"]
@@ -1286,12 +1440,12 @@ def _markdown(
         return f"**{'Met' if v['met'] else 'Missed'}**: {v['short']}"
 
     run_rows = []
-    for key in ("IA", "IB"):
+    for key in SERIES:
         for number, r in enumerate(runs[key], 1):
             rate = r["read"] / (r["ns"] / 1e9)
             extra = (
                 f"inserted {r['inserted']:,}, unchanged {r['unchanged']:,}, rejected {r['rejected']:,}"
-                if key == "IA"
+                if key in ("IA", "PA")
                 else f"inserted {r['inserted']:,}"
             )
             run_rows.append(
@@ -1299,6 +1453,7 @@ def _markdown(
                 f"{r['before_mb']:,.0f} | {r['peak_mb']:,.0f} | {extra} |"
             )
     rate_ratio = round_ratio(ia, ib)
+    pg_rate, pg_bare_rate = (statistics.median(rates(runs[key])) for key in ("PA", "PB"))
     bare_rate = statistics.median(rates(runs["IB"])) if runs["IB"] else float("nan")
     bare_note = (
         f". The bare baseline itself ran at {bare_rate:,.0f} rows/s here, below the target at this size"
@@ -1386,11 +1541,18 @@ def _markdown(
         f"the API with permissions applied: {verdict('page')};",
         f"- a lookup by ID number ≤ {LOOKUP_TARGET_MS:.0f} ms median: {verdict('lookup')}.",
         "",
+        f"The issue asks for the import on PostgreSQL (COPY-based) too, with no figure: it ran at {pg_rate:,.0f} "
+        f"rows/s (PA), ×{round_ratio(pa, pb):.1f} the time per row of its bare baseline (PB, {pg_bare_rate:,.0f} "
+        "rows/s).",
+        "",
         "### Import",
         "",
         "| Series | What is timed | Median µs per row | p95 µs per row | Runs |",
         "|---|---|--:|--:|--:|",
-        *[f"| {s.key}. {s.label} | {s.what} | {s.median_us:.1f} | {s.p95_us:.1f} | {s.count} |" for s in (ia, ib)],
+        *[
+            f"| {s.key}. {s.label} | {s.what} | {s.median_us:.1f} | {s.p95_us:.1f} | {s.count} |"
+            for s in (ia, ib, pa, pb)
+        ],
         "",
         "| Series | Run | Seconds | Rows/s | µs/row | Memory before MB | Peak MB | Outcome |",
         "|---|--:|--:|--:|--:|--:|--:|---|",
@@ -1414,15 +1576,30 @@ def _markdown(
         "number) of a copy of the same database, with jiceng's pragmas and those the importer sets on its "
         "connection for the run (`"
         + "; ".join((*SQLITE_PRAGMAS, *SQLITE_IMPORT_PRAGMAS))
-        + "`), and Python's cyclic garbage collector off (IA switches it off during each batch). It validates "
-        "nothing, writes no provenance and no tags: it is what the hardware and SQLite allow. Both are timed "
+        + "`), and Python's cyclic garbage collector off (IA switches it off while it reads, checks and writes "
+        "each batch). It validates nothing, writes no provenance and no tags: it is what the hardware and SQLite "
+        "allow. Both are timed "
         "inside their process around the import alone.",
         "",
-        f"**Method**: {IMPORT_ROUNDS} rounds, IA IB then IB IA, each run a fresh `python -c` process (interpreter "
-        f"start and imports not timed) on a fresh copy of a migrated database holding the sample world "
-        f"(`jiceng.core.sample_world.make_world`) and the district below; `import_ledger(…, batch={BATCH})`, its "
-        "progress callback reading resident memory after each batch. After each run the tables were counted: "
-        "every person once, one `field_change` row per person and every tag, for IA; every person once for IB"
+        "On PostgreSQL (PostgreSQL "
+        + host.get("PostgreSQL", "?")
+        + ", psycopg "
+        + host.get("psycopg", "?")
+        + ", on 127.0.0.1), PA is IA's child with a PostgreSQL URL: the importer then writes with `COPY … FROM "
+        "STDIN` (`jiceng.core.records.bulk`). Its baseline PB reads the same file the same way and writes the "
+        "same person rows with psycopg `cursor.copy` (`COPY person (…) FROM STDIN`, `write_row` per row), a "
+        f"transaction per {BATCH:,} rows; as COPY cannot skip a row the unique index refuses, the repeated rows "
+        "are dropped by a set of the ID numbers seen. No validation, provenance or tags either.",
+        "",
+        f"**Method**: {IMPORT_ROUNDS} rounds of IA IB PA PB, the order rotating each round (IA IB PA PB, then IB "
+        "PA PB IA, …), each run a fresh `python -c` process (interpreter start and imports not timed) on a fresh "
+        "copy of a database migrated by jiceng's Alembic migrations and holding the sample world "
+        "(`jiceng.core.sample_world.make_world`) and the district below: on SQLite a copy of the template file, on "
+        f"PostgreSQL `CREATE DATABASE … TEMPLATE` of a database `{PG_DATABASE_PREFIX}<pid>` built the same way "
+        f"(each copy dropped after its run, the template at the end); `import_ledger(…, batch={BATCH})`, its "
+        "progress callback reading resident "
+        "memory after each batch. After each run the tables were counted: every person once, one `field_change` "
+        "row per person and every tag, for IA and PA; every person once for IB and PB"
         + (
             " (all checks passed)."
             if not imported["checks"]

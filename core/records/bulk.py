@@ -63,7 +63,7 @@ def next_ids(connection: Connection, table: Table, count: int) -> range | list[i
     if connection.dialect.name == "postgresql":
         sequence = func.pg_get_serial_sequence(table.name, "id")
         drawn = select(func.nextval(sequence)).select_from(func.generate_series(1, count))
-        return [row[0] for row in connection.execute(drawn)]
+        return list(connection.execute(drawn).scalars().all())  # fetched at once, not a fetchone per id
     largest = connection.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one()
     return range(largest + 1, largest + 1 + count)
 
@@ -99,9 +99,11 @@ class Writer:
     def write(self, connection: Connection, rows: Iterable[Sequence[Any]], shared: Sequence[Any] = ()) -> None:
         """Write ``rows`` (values in :attr:`columns` order, as Python has them) and ``shared`` in the open transaction."""
         tail = tuple(self._convert(name, value) for name, value in zip(self.shared, shared, strict=True))
+        cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        if self.copy:
+            tail = _copy_text(cursor, tail)
         if self.row_processors or tail:
             rows = [self._converted(row, tail) for row in rows]
-        cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
         try:
             if self.copy:
                 with cursor.copy(self.sql) as copy:
@@ -116,14 +118,29 @@ class Writer:
         processor = self.processors[name]
         return processor(value) if processor is not None and value is not None else value
 
-    def _converted(self, row: Sequence[Any], tail: tuple[Any, ...]) -> tuple[Any, ...]:
+    def _converted(self, row: Sequence[Any], tail: tuple[Any, ...]) -> Sequence[Any]:
         if not self.row_processors:
             return (*row, *tail)
-        values = list(row)
+        values = [*row, *tail]  # both drivers take a list as well as a tuple
         for position, processor in self.row_processors:
-            if values[position] is not None:
-                values[position] = processor(values[position])
-        return (*values, *tail)
+            value = values[position]
+            if value is not None:
+                values[position] = processor(value)
+        return values
+
+
+def _copy_text(cursor: Any, values: tuple[Any, ...]) -> tuple[Any, ...]:
+    """``values`` as the text COPY sends for them, made once for a batch's rows rather than once per row.
+
+    A JSON value (``extra``) would otherwise be serialised again for every row.
+    """
+    from psycopg.adapt import PyFormat, Transformer  # the PostgreSQL driver; SQLite never comes here
+
+    transformer = Transformer(cursor)
+    return tuple(
+        None if value is None else bytes(transformer.get_dumper(value, PyFormat.TEXT).dump(value)).decode()
+        for value in values
+    )
 
 
 def _remembered(processor: Callable[[Any], Any]) -> Callable[[Any], Any]:

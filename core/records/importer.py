@@ -47,8 +47,8 @@ from jiceng.core.records.ledger import (
     Columns,
     LedgerError,
     RowError,
+    RowParser,
     open_ledger,
-    parse_row,
     write_error_report,
 )
 from jiceng.core.records.models import FieldChange, PersonTag
@@ -116,11 +116,16 @@ def import_ledger(
         raise LedgerError(MISSING_COLUMNS, fields=", ".join(columns.missing))
     summary = Summary(ignored_columns=columns.ignored, error_report=error_report)
     with engine.connect() as connection, _bulk_settings(connection):
-        run = _Run(connection, spec, columns, actor, settings, summary, default_area, path.name, may_edit)
+        parse = ledger.parser(columns)
+        run = _Run(connection, spec, columns, parse, actor, settings, summary, default_area, path.name, may_edit)
 
         def rows() -> Iterator[RowError]:
-            for chunk in _chunks(ledger, batch):
-                with _collector_paused():
+            chunks = _chunks(ledger.cells(), batch)
+            while True:
+                with _collector_paused():  # while the batch is read too: its rows are lists the collector would walk
+                    chunk = next(chunks, None)
+                    if chunk is None:
+                        return
                     errors = run.batch(chunk)
                 yield from errors
                 if progress:
@@ -131,9 +136,9 @@ def import_ledger(
     return summary
 
 
-def _chunks(ledger: Iterable[tuple[int, dict[str, Any]]], size: int) -> Iterator[list[tuple[int, dict[str, Any]]]]:
-    chunk: list[tuple[int, dict[str, Any]]] = []
-    for row in ledger:
+def _chunks(rows: Iterable[tuple[int, list[Any]]], size: int) -> Iterator[list[tuple[int, list[Any]]]]:
+    chunk: list[tuple[int, list[Any]]] = []
+    for row in rows:
         chunk.append(row)
         if len(chunk) >= size:
             yield chunk
@@ -144,7 +149,7 @@ def _chunks(ledger: Iterable[tuple[int, dict[str, Any]]], size: int) -> Iterator
 
 @contextmanager
 def _collector_paused() -> Iterator[None]:
-    """Python's cyclic garbage collector off while one batch is checked and written, as :mod:`timeit` does.
+    """Python's cyclic garbage collector off while one batch is read, checked and written, as :mod:`timeit` does.
 
     A batch holds tens of thousands of rows until it is written, each a few
     objects, and none of them in a reference cycle: the collector, which runs
@@ -189,6 +194,7 @@ class _Run:
     connection: Connection
     spec: TableSpec
     columns: Columns
+    parse: RowParser  # the ledger's rows, from their cells
     actor: str
     settings: Settings
     summary: Summary
@@ -200,6 +206,10 @@ class _Run:
 
     def __post_init__(self) -> None:
         self.headers = self.columns.by_field()
+        # the columns a row's area and natural-key errors name
+        self.area_column = self.headers.get("area_code", ("所属网格",))[0]
+        key = self.spec.natural_key
+        self.key_column = self.headers.get(key, (key,))[0] if key else ""
         table = self.spec.model.__table__  # type: ignore[attr-defined]
         self.blank = defaults(self.spec)  # every column a new row may set, with its default
         given = ("area_code", "area_path", *self.blank)
@@ -215,7 +225,7 @@ class _Run:
         )
         self.tags = bulk.Writer(self.connection, PersonTag.__table__, ("person_id", "tag"))  # type: ignore[attr-defined]
 
-    def batch(self, raw_rows: list[tuple[int, dict[str, Any]]]) -> list[RowError]:
+    def batch(self, raw_rows: list[tuple[int, list[Any]]]) -> list[RowError]:
         """Check, match and write one batch in one transaction; returns its error rows.
 
         The rows are parsed before the transaction begins, so that on SQLite
@@ -223,21 +233,23 @@ class _Run:
         """
         errors: list[RowError] = []
         keyed: dict[Any, tuple[int, dict[str, Any]]] = {}
-        parsed = [parse_row(self.spec.name, number, raw, self.columns) for number, raw in raw_rows]
+        parse = self.parse
+        parsed = [parse(number, cells) for number, cells in raw_rows]
         with self.connection.begin():
             bulk.lock_for_writing(self.connection)
             # joins the connection's transaction: for the area look-ups and the merges, which use the ORM
             with Session(bind=self.connection, expire_on_commit=False) as session:
                 self._load_areas(session, {p.values.get("area_code") or self.default_area for p in parsed})
+                self.summary.read += len(parsed)
+                place, key = self._place, self._key
                 for row in parsed:
-                    self.summary.read += 1
-                    problems = row.errors or self._place(row.row, row.values)
+                    problems = row.errors or place(row.row, row.values)
                     if problems:
                         errors += problems
                         self.summary.rejected += 1
                         self.summary.reasons.update(e.reason_en for e in problems)
                         continue
-                    keyed[self._key(row.values)] = (row.row, row.values)  # a later row of the same record wins
+                    keyed[key(row.values)] = (row.row, row.values)  # a later row of the same record wins
                 existing = self._existing(list(keyed))
                 self._insert([(n, v) for k, (n, v) in keyed.items() if k not in existing])
                 if existing:
@@ -266,7 +278,7 @@ class _Run:
     def _place(self, number: int, values: dict[str, Any]) -> list[RowError]:
         """Fill ``area_code``/``area_path``, and check the natural key is there; the row's errors otherwise."""
         code = values.get("area_code") or self.default_area
-        column = next(iter(self.headers.get("area_code", ("所属网格",))))
+        column = self.area_column
         if not code:
             return [_row_error(number, column, "area_code", "", NO_AREA)]
         known = self.areas.get(code)
@@ -276,8 +288,7 @@ class _Run:
             return [_row_error(number, column, "area_code", code, NOT_YOURS, code=code)]
         values["area_code"], values["area_path"] = known[2], known[1]
         if self.spec.natural_key and not values.get(self.spec.natural_key):
-            header = next(iter(self.headers.get(self.spec.natural_key, (self.spec.natural_key,))))
-            return [_row_error(number, header, self.spec.natural_key, "", NEEDS_KEY[self.spec.name])]
+            return [_row_error(number, self.key_column, self.spec.natural_key, "", NEEDS_KEY[self.spec.name])]
         return []
 
     def _key(self, values: dict[str, Any]) -> Any:
@@ -319,21 +330,20 @@ class _Run:
         ids = bulk.next_ids(self.connection, self.records.table, len(new))
         people = self.spec is PEOPLE
         blank, pick, fields = self.blank, self.pick, self.spec.fields
-        rows = []
-        for rid, (_number, values) in zip(ids, new, strict=True):
+        file_name = self.file_name
+        given: dict[tuple[str, ...], str] = {}  # the fields a row gave, as keys → as provenance lists them
+        rows, history = [], []
+        for rid, (number, values) in zip(ids, new, strict=True):
             row = blank | values
             if people and row["id_number"]:
                 row["id_tail"] = row["id_number"][-service.TAIL :]
             rows.append((rid, *pick(row)))
-        self.records.write(self.connection, rows, (1, {}, now, now))
-        given: dict[tuple[str, ...], str] = {}  # the fields a row gave, as keys → as provenance lists them
-        history = []
-        for rid, (number, values) in zip(ids, new, strict=True):
             keys = tuple(values)
             listed = given.get(keys)
             if listed is None:
                 listed = given[keys] = ",".join(k for k in keys if k in fields)
-            history.append((rid, listed, f"{self.file_name}:{number}"))
+            history.append((rid, listed, f"{file_name}:{number}"))
+        self.records.write(self.connection, rows, (1, {}, now, now))
         self.history.write(self.connection, history, (self.spec.name, "created", None, "import", self.actor, now))
         if people:
             tags = [(rid, t) for rid, (_n, v) in zip(ids, new, strict=True) for t in v.get("tags") or ()]

@@ -28,18 +28,18 @@ import json
 import re
 import tomllib
 import unicodedata
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
-from functools import lru_cache, partial
+from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from jiceng.core.errors import InvalidValue
 from jiceng.core.i18n import N_
 from jiceng.core.records import validation
 from jiceng.core.records.schemas import TAG
-from jiceng.core.records.validation import REQUIRED, IdNumber
+from jiceng.core.records.validation import REQUIRED
 
 __all__ = [
     "FIELDS",
@@ -49,6 +49,7 @@ __all__ = [
     "LedgerError",
     "ParsedRow",
     "RowError",
+    "RowParser",
     "header_key",
     "load_mapping",
     "open_ledger",
@@ -319,7 +320,7 @@ class Columns:
     fields: dict[str, str]
     ignored: tuple[str, ...]
     missing: tuple[str, ...]
-    _plan: _Plan | None = field(default=None, init=False, repr=False, compare=False)
+    _parser: RowParser | None = field(default=None, init=False, repr=False, compare=False)
 
     def by_field(self) -> dict[str, tuple[str, ...]]:
         """field → the headers that give it, in the file's order."""
@@ -472,9 +473,18 @@ class Ledger:
     _positions: tuple[int, ...] = field(default=(), repr=False)  # the cell index of each header
 
     def __iter__(self) -> Iterator[tuple[int, dict[str, Any]]]:
-        positions = self._positions
-        headers = self.headers
-        width = max(positions, default=-1) + 1
+        headers, positions = self.headers, self._positions
+        for number, cells in self.cells():
+            yield number, {h: None if (c := cells[i]) == "" else c for h, i in zip(headers, positions, strict=True)}
+
+    def cells(self) -> Iterator[tuple[int, list[Any]]]:
+        """The data rows as lists of cells, as the file has them: ``(row_number, cells)``, blank rows skipped.
+
+        What iterating gives, without a dict per row: a CSV cell is ``str``,
+        ``""`` when empty; an Excel cell as :meth:`__iter__` gives it. Every
+        row has a cell for each header (see :meth:`parser`).
+        """
+        width = max(self._positions, default=-1) + 1
         if self.format == "csv":  # the common case, kept lean: tracemalloc and big files feel every allocation
             with self.path.open(encoding=self.encoding, newline="") as fh:
                 number = 0  # records, not lines: a quoted cell with line breaks is still one row
@@ -485,16 +495,21 @@ class Ledger:
                             continue
                         if len(cells) < width:
                             cells += [""] * (width - len(cells))
-                        yield number, {h: cells[i] or None for h, i in zip(headers, positions, strict=True)}
+                        yield number, cells
                 except (csv.Error, UnicodeDecodeError):
                     raise LedgerError(BAD_CSV_ROW, row=number + 1) from None
             return
         for number, cells in _raw_rows(self.path, self.format, self.encoding, self.delimiter):
             if number <= self.header_row or _blank(cells):
                 continue
-            if len(cells) < width:
-                cells = [*cells, *([None] * (width - len(cells)))]
-            yield number, {h: _cell(cells[i]) for h, i in zip(headers, positions, strict=True)}
+            row = [_cell(c) for c in cells]
+            if len(row) < width:
+                row += [None] * (width - len(row))
+            yield number, row
+
+    def parser(self, columns: Columns) -> RowParser:
+        """The row parser for this ledger's :meth:`cells` and ``columns`` (resolved from its headers): once per file."""
+        return RowParser(columns, dict(zip(self.headers, self._positions, strict=True)))
 
     def columns(self, table: str, mapping: Mapping[str, str] | None = None) -> Columns:
         """How this ledger's headers map to ``table``'s fields (see :func:`resolve_columns`)."""
@@ -673,28 +688,29 @@ def _masked(name: str, value: Any) -> str:
     return text if len(text) <= 20 else text[:19] + "…"
 
 
-def _is_blank(value: Any) -> bool:
-    return value is None or (type(value) is str and (not value or value.isspace()))
-
-
 def _no_date(value: Any) -> None:
     """Refuse a date where text or a code belongs: Excel makes 3-2 into 2 March and 1-1001 into a date too."""
     if isinstance(value, date | datetime):
         raise InvalidValue(TURNED_INTO_DATE, value=_shown(value))
 
 
-def _text(value: Any, limit: int | None) -> str:
-    if type(value) is str:  # a CSV cell, as most are: no date to refuse, nothing to show differently
-        text = value.strip()
-    else:
-        _no_date(value)
-        text = _shown(value).strip()
-    if not text.isprintable():  # zero-width spaces and BOMs pasted from chat apps; line breaks become spaces
-        text = " ".join(text.split())
-        text = "".join(c for c in text if unicodedata.category(c) != "Cf")
-    if limit is not None and len(text) > limit:
-        raise InvalidValue(TOO_LONG, max_length=limit)
-    return text
+def _text(limit: int) -> Callable[[Any], str]:
+    """The parser of a text field of at most ``limit`` characters."""
+
+    def parse(value: Any) -> str:
+        if type(value) is str:  # a CSV cell, as most are: no date to refuse, nothing to show differently
+            text = value.strip()
+        else:
+            _no_date(value)
+            text = _shown(value).strip()
+        if not text.isprintable():  # zero-width spaces and BOMs pasted from chat apps; line breaks become spaces
+            text = " ".join(text.split())
+            text = "".join(c for c in text if unicodedata.category(c) != "Cf")
+        if len(text) > limit:
+            raise InvalidValue(TOO_LONG, max_length=limit)
+        return text
+
+    return parse
 
 
 def _key(value: Any) -> str:
@@ -782,12 +798,16 @@ def _area_code(value: Any) -> str:
     return _shown(value).strip()
 
 
+_TAG_SEPARATORS = re.compile(r"[、,;/|\s]+")
+_TAG = re.compile(TAG)
+
+
 def _tags(value: Any) -> list[str]:
     _no_date(value)
     tags: list[str] = []
-    for tag in re.split(r"[、,;/|\s]+", unicodedata.normalize("NFKC", _shown(value))):
+    for tag in _TAG_SEPARATORS.split(unicodedata.normalize("NFKC", _shown(value))):
         if tag and tag not in tags:
-            if not re.fullmatch(TAG, tag):
+            if not _TAG.fullmatch(tag):
                 raise InvalidValue(BAD_TAG, tag=tag)
             tags.append(tag)
     if len(tags) > MAX_TAGS:
@@ -817,15 +837,12 @@ def _number(low: float | None, high: float | None, whole: bool = False) -> Calla
     return parse
 
 
-def _id_number(value: Any) -> IdNumber:
-    if type(value) is not str:  # a CSV cell is text, never a date
-        _no_date(value)
-    return validation.parse_id_number(value)
+_Parsed = TypeVar("_Parsed")
 
 
-def _code(parse: Callable[[Any], str]) -> Callable[[Any], str]:
-    def checked(value: Any) -> str:
-        if type(value) is not str:
+def _code(parse: Callable[[Any], _Parsed]) -> Callable[[Any], _Parsed]:
+    def checked(value: Any) -> _Parsed:
+        if type(value) is not str:  # a CSV cell is text, never a date
             _no_date(value)
         return parse(value)
 
@@ -834,11 +851,11 @@ def _code(parse: Callable[[Any], str]) -> Callable[[Any], str]:
 
 def _parsers(table: str) -> dict[str, Callable[[Any], Any]]:
     limits = MAX_LENGTH[table]
-    parsers: dict[str, Callable[[Any], Any]] = {name: partial(_text, limit=limit) for name, limit in limits.items()}
+    parsers: dict[str, Callable[[Any], Any]] = {name: _text(limit) for name, limit in limits.items()}
     parsers["area_code"] = _area_code
     if table == "person":
         parsers |= {
-            "id_number": _id_number,
+            "id_number": _code(validation.check_id_number),
             "gender": _gender,
             "birth_date": _birth_date,
             "phone": _code(validation.parse_phone),
@@ -861,46 +878,183 @@ def _parsers(table: str) -> dict[str, Callable[[Any], Any]]:
 
 
 _PARSERS = {table: _parsers(table) for table in FIELDS}
+# The parsers of a text cell where one is quicker: the codes' own, without the check for a date cell.
+_TEXT_PARSERS = {
+    "id_number": validation.check_id_number,
+    "phone": validation.parse_phone,
+    "uscc": validation.parse_uscc,
+}
+# Fields whose cells repeat from row to row (男, 汉族, a grid's code, birthdays) and whose parsed values cannot be
+# changed: a row parser keeps what their text cells parsed to, so most of those cells are a dict look-up. Only
+# values that parse are kept, so an error's texts are made afresh each time.
+_REPEATING = frozenset(
+    ("gender", "birth_date", "ethnicity", "area_code", "use", "kind", "licence_state", "building", "unit")
+)
+_KEPT = 100_000  # parsed values kept per field: the birthdays of a million people are some 40,000 days
 
 
-@dataclass(frozen=True)
-class _Plan:
-    """A table's columns prepared once per header set: per field, the headers to try and the parser."""
-
-    steps: tuple[tuple[str, tuple[str, ...], Callable[[Any], Any]], ...]
-    required: tuple[tuple[str, str], ...]  # field, and the column its absence is reported in
+# A field's step: its name; the first cell that may give it, and the others, tried in order when it is blank; its
+# parser, and that of a text cell; the values kept (see _REPEATING).
+_Step = tuple[str, int, tuple[int, ...], Callable[[Any], Any], Callable[[str], Any], dict[str, Any] | None]
 
 
-_PLANS: dict[tuple[str, tuple[str, ...], tuple[tuple[str, str], ...]], _Plan] = {}
+def _first_given(cells: Sequence[Any], indexes: tuple[int, ...]) -> int:
+    """The index of the first of these cells that is not blank or only spaces; -1 if there is none."""
+    for index in indexes:
+        value = cells[index]
+        if value is not None and (type(value) is not str or (value and not value.isspace())):
+            return index
+    return -1
 
 
-def _plan(table: str, raw: Mapping[str, Any], mapping: Mapping[str, str] | Columns | None) -> _Plan:
-    """The plan for a row's headers: the resolved ``Columns``' own, or one cached per header set and mapping."""
+class RowParser:
+    """One table's row checks compiled for one layout of cells: which cells give each field, and how it is parsed.
+
+    Built once per file (:meth:`Ledger.parser`), it parses a row from its
+    list of cells as the file gives them, with no ``{header: value}`` dict
+    built per row; :func:`parse_row` lays a dict's values out in the order of
+    :attr:`headers`. ``positions`` is the cell index of each header, by
+    default that order.
+    """
+
+    __slots__ = ("cells_of", "headers", "person", "required", "steps", "where")
+
+    def __init__(self, columns: Columns, positions: Mapping[str, int] | None = None) -> None:
+        self.headers = tuple(columns.fields)  # the columns used, in the file's order
+        if positions is None:
+            positions = {header: index for index, header in enumerate(self.headers)}
+        parsers = _PARSERS[columns.table]
+        by_field = columns.by_field()
+        self.where = {positions[header]: header for header in self.headers}  # cell index → the header errors name
+        # field → the cells that may give it, in the order they are tried
+        self.cells_of = {name: tuple(positions[h] for h in headers) for name, headers in by_field.items()}
+        self.steps: tuple[_Step, ...] = tuple(
+            (
+                name,
+                indexes[0],
+                indexes[1:],
+                parsers[name],
+                _TEXT_PARSERS.get(name, parsers[name]),
+                {} if name in _REPEATING else None,
+            )
+            for name, indexes in self.cells_of.items()
+        )
+        # field, and the column its absence is reported in
+        self.required = tuple(
+            (name, by_field[name][0] if name in by_field else _DEFAULT_HEADER[columns.table][name])
+            for name in REQUIRED_FIELDS[columns.table]
+        )
+        self.person = columns.table == "person"
+
+    def __call__(self, row_number: int, cells: Sequence[Any]) -> ParsedRow:
+        """Check and normalise one row given as its cells; see :func:`parse_row`."""
+        values: dict[str, Any] = {}
+        errors: list[RowError] = []
+        for name, index, others, parse, parse_text, kept in self.steps:
+            value = cells[index]
+            if type(value) is not str or not value or value.isspace():  # not the usual text cell
+                if value is None or type(value) is str:  # blank: the field's other columns, if any
+                    index = _first_given(cells, others) if others else -1
+                    if index < 0:
+                        continue
+                    value = cells[index]
+                if type(value) is not str:  # from Excel: a number, a date, a bool
+                    try:
+                        values[name] = parse(value)
+                    except InvalidValue as error:
+                        errors.append(_row_error(row_number, self.where[index], name, value, error))
+                    continue
+            if kept is not None:
+                known = kept.get(value)
+                if known is not None:
+                    values[name] = known
+                    continue
+            try:
+                parsed = parse_text(value)
+            except InvalidValue as error:
+                errors.append(_row_error(row_number, self.where[index], name, value, error))
+                continue
+            values[name] = parsed
+            if kept is not None:
+                if len(kept) >= _KEPT:
+                    kept.clear()
+                kept[value] = parsed
+        for name, column in self.required:
+            if name not in values and not self._given(cells, name):
+                errors.append(_row_error(row_number, column, name, None, InvalidValue(REQUIRED)))
+        if self.person:
+            self._check_person(row_number, cells, values, errors)
+        return ParsedRow(row_number, values, errors)
+
+    def _given(self, cells: Sequence[Any], name: str) -> bool:
+        """Whether the row has a cell for the field that is not blank: parsed, or refused."""
+        return _first_given(cells, self.cells_of.get(name, ())) >= 0
+
+    def _refuse(
+        self, row_number: int, cells: Sequence[Any], values: dict[str, Any], name: str, error: InvalidValue
+    ) -> RowError:
+        """Take a parsed field out of the row again, for a reason found in another field."""
+        del values[name]
+        index = _first_given(cells, self.cells_of[name])
+        return _row_error(row_number, self.where[index], name, cells[index], error)
+
+    def _check_person(
+        self, row_number: int, cells: Sequence[Any], values: dict[str, Any], errors: list[RowError]
+    ) -> None:
+        """Take birth date and gender from the ID number, or hold the ledger's against it; a month only needs the ID."""
+        number = values.get("id_number")  # (number, birth date) from validation.check_id_number
+        born = values.get("birth_date")
+        if number is None:
+            if isinstance(born, _Month):
+                errors.append(
+                    self._refuse(row_number, cells, values, "birth_date", InvalidValue(MONTH_ONLY, value=born.text))
+                )
+            return
+        text, birth = number
+        values["id_number"] = text
+        if born is not None:
+            if born == birth or (isinstance(born, _Month) and born.year == birth.year and birth.month in born.months):
+                values["birth_date"] = birth
+            else:
+                shown = born.text if isinstance(born, _Month) else born.isoformat()
+                error = InvalidValue(validation.ID_BIRTH_MISMATCH, expected=birth.isoformat(), given=shown)
+                errors.append(self._refuse(row_number, cells, values, "birth_date", error))
+        elif not self._given(cells, "birth_date"):
+            values["birth_date"] = birth
+        gender = validation.id_gender(text)
+        said = values.get("gender")
+        if said is not None:
+            if said != gender:
+                mismatch = validation.ID_MALE_MISMATCH if gender == "male" else validation.ID_FEMALE_MISMATCH
+                errors.append(self._refuse(row_number, cells, values, "gender", InvalidValue(mismatch)))
+        elif not self._given(cells, "gender"):
+            values["gender"] = gender
+
+
+def _row_error(row_number: int, column: str, name: str, value: Any, error: InvalidValue) -> RowError:
+    zh, en = error.texts()
+    return RowError(row_number, column, name, _masked(name, value), zh, en)
+
+
+_ROW_PARSERS: dict[tuple[str, tuple[str, ...], tuple[tuple[str, str], ...]], RowParser] = {}
+
+
+def _row_parser(table: str, raw: Mapping[str, Any], mapping: Mapping[str, str] | Columns | None) -> RowParser:
+    """The parser for a row's headers: the resolved ``Columns``' own, or one cached per header set and mapping."""
     if isinstance(mapping, Columns):
         if mapping.table != table:
             raise ValueError(f"columns resolved for {mapping.table}, not {table}")
-        if mapping._plan is None:
-            object.__setattr__(mapping, "_plan", _compile(mapping))
-        return mapping._plan  # type: ignore[return-value]
+        if mapping._parser is None:
+            object.__setattr__(mapping, "_parser", RowParser(mapping))
+        return mapping._parser  # type: ignore[return-value]
     headers = tuple(raw)
     key = (table, headers, tuple(sorted((mapping or {}).items())))
-    plan = _PLANS.get(key)
-    if plan is None:
-        if len(_PLANS) >= 64:
-            _PLANS.clear()
-        plan = _PLANS[key] = _compile(resolve_columns(table, headers, mapping))
-    return plan
-
-
-def _compile(columns: Columns) -> _Plan:
-    parsers = _PARSERS[columns.table]
-    by_field = columns.by_field()
-    steps = tuple((name, cols, parsers[name]) for name, cols in by_field.items())
-    required = tuple(
-        (name, by_field[name][0] if name in by_field else _DEFAULT_HEADER[columns.table][name])
-        for name in REQUIRED_FIELDS[columns.table]
-    )
-    return _Plan(steps, required)
+    parser = _ROW_PARSERS.get(key)
+    if parser is None:
+        if len(_ROW_PARSERS) >= 64:
+            _ROW_PARSERS.clear()
+        parser = _ROW_PARSERS[key] = RowParser(resolve_columns(table, headers, mapping))
+    return parser
 
 
 def parse_row(
@@ -910,85 +1064,16 @@ def parse_row(
 
     ``raw`` is a row as :class:`Ledger` yields it; ``mapping`` is a mapping
     file's ``{header: field}`` (see :func:`load_mapping`) or the
-    :class:`Columns` already resolved, which is quicker for many rows.
+    :class:`Columns` already resolved, which is quicker for many rows
+    (quicker still: :meth:`Ledger.parser` on the ledger's cells).
     Values come out in the form the input models take: ID numbers, credit
     codes and phones normalised (:mod:`validation`), dates as ``date``,
     gender, house use and organisation kind as their enum values, tags as a
     list. The ID number fills in birth date and gender when the ledger does
     not give them and must agree with them when it does.
     """
-    table = _table(table)
-    plan = _plan(table, raw, mapping)
-    values: dict[str, Any] = {}
-    errors: list[RowError] = []
-    given: dict[str, str] = {}  # field → the column of the cell it came from
-
-    def fail(column: str, name: str, value: Any, error: InvalidValue) -> None:
-        zh, en = error.texts()
-        errors.append(RowError(row_number, column, name, _masked(name, value), zh, en))
-
-    for name, headers, parse in plan.steps:
-        column = headers[0]
-        value = raw.get(column)
-        if value is None or (type(value) is str and (not value or value.isspace())):  # _is_blank, inlined: hot
-            for header in headers[1:]:
-                if not _is_blank(raw.get(header)):
-                    column, value = header, raw[header]
-                    break
-            else:
-                continue
-        given[name] = column
-        try:
-            values[name] = parse(value)
-        except InvalidValue as error:
-            fail(column, name, value, error)
-    for name, column in plan.required:
-        if name not in given:
-            fail(column, name, None, InvalidValue(REQUIRED))
-    if table == "person":
-        _check_person(values, given, raw, fail)
-    return ParsedRow(row_number, values, errors)
-
-
-def _check_person(
-    values: dict[str, Any],
-    given: dict[str, str],
-    raw: Mapping[str, Any],
-    fail: Callable[[str, str, Any, InvalidValue], None],
-) -> None:
-    """Take birth date and gender from the ID number, or hold the ledger's against it; a month only needs the ID."""
-    number = values.get("id_number")
-    born = values.get("birth_date")
-    if isinstance(number, IdNumber):
-        values["id_number"] = number.number
-        if "birth_date" in values:
-            if isinstance(born, _Month):
-                ok = born.year == number.birth_date.year and number.birth_date.month in born.months
-                shown = born.text
-            else:
-                ok = born == number.birth_date
-                shown = born.isoformat()
-            if not ok:
-                del values["birth_date"]
-                column = given["birth_date"]
-                error = InvalidValue(validation.ID_BIRTH_MISMATCH, expected=number.birth_date.isoformat(), given=shown)
-                fail(column, "birth_date", raw[column], error)
-            else:
-                values["birth_date"] = number.birth_date
-        elif "birth_date" not in given:
-            values["birth_date"] = number.birth_date
-        if "gender" in values:
-            if values["gender"] != number.gender:
-                del values["gender"]
-                column = given["gender"]
-                mismatch = validation.ID_MALE_MISMATCH if number.gender == "male" else validation.ID_FEMALE_MISMATCH
-                fail(column, "gender", raw[column], InvalidValue(mismatch))
-        elif "gender" not in given:
-            values["gender"] = number.gender
-    elif isinstance(born, _Month):
-        del values["birth_date"]
-        column = given["birth_date"]
-        fail(column, "birth_date", raw[column], InvalidValue(MONTH_ONLY, value=born.text))
+    parser = _row_parser(_table(table), raw, mapping)
+    return parser(row_number, [raw.get(header) for header in parser.headers])
 
 
 # --- The error report ----------------------------------------------------------------------------------------

@@ -18,7 +18,6 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from functools import lru_cache
 from typing import Literal
 
 from jiceng.core.errors import InvalidValue
@@ -28,6 +27,8 @@ __all__ = [
     "IdNumber",
     "InvalidValue",
     "check_id_against",
+    "check_id_number",
+    "id_gender",
     "mask_id_number",
     "mask_phone",
     "normalize",
@@ -105,6 +106,8 @@ PROVINCES = frozenset(
 )
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
+_LAST = frozenset("0123456789X")  # what an ID number's 18th character may be
+_ODD = frozenset("13579")  # the 17th digit of a man's ID number
 EARLIEST_BIRTH = date(1890, 1, 1)
 #: a day certainly before today: a birth date before it cannot be in the future, so most numbers skip the clock
 _SURELY_PAST = date.today() - timedelta(days=2)
@@ -143,36 +146,14 @@ def id_check_char(first17: str) -> str:
 
 # The weighted sum of an ID number, in three parts looked up rather than computed digit by digit: a ledger import
 # checks a million numbers, and those share a few thousand region codes and birth dates and 1,000 sequence numbers.
+# Regions and birth dates are kept as they are met, and only once checked: a region of a real province, a birth
+# date that exists, after 1890 and surely in the past. A number whose parts are both kept needs no other check.
 _ID_SEQUENCE_SUMS = {
     f"{n:03d}": sum(int(d) * w for d, w in zip(f"{n:03d}", _ID_WEIGHTS[14:], strict=True)) for n in range(1000)
 }
-
-
-@lru_cache(maxsize=8192)
-def _id_region_sum(region: str) -> int:
-    """The weighted sum of an ID number's first six digits."""
-    return sum(int(d) * w for d, w in zip(region, _ID_WEIGHTS[:6], strict=True))
-
-
-@lru_cache(maxsize=65536)
-def _id_birth(digits: str) -> tuple[date | None, int]:
-    """The birth date of an ID number's digits 7–14 (None if no such day), and their weighted sum."""
-    total = sum(int(d) * w for d, w in zip(digits, _ID_WEIGHTS[6:14], strict=True))
-    try:
-        return date(int(digits[:4]), int(digits[4:6]), int(digits[6:])), total
-    except ValueError:
-        return None, total
-
-
-def _usual_id_text(value: object) -> str | None:
-    """The ID number, upper-cased, when ``value`` is the usual 18 ASCII digits (or 17 and an x): nothing to undo."""
-    if type(value) is str and len(value) == 18 and value.isascii() and value[:17].isdigit():
-        last = value[17]
-        if last.isdigit() or last == "X":
-            return value
-        if last == "x":
-            return value[:17] + "X"
-    return None
+_ID_REGION_SUMS: dict[str, int] = {}  # the first six digits → their weighted sum
+_ID_BIRTHS: dict[str, tuple[date, int]] = {}  # digits 7–14 → the birth date and their weighted sum
+_ID_KEPT = 65_536  # the most of each kept; all the days from 1890 to now are some 50,000
 
 
 def parse_id_number(value: object, *, today: date | None = None) -> IdNumber:
@@ -185,8 +166,25 @@ def parse_id_number(value: object, *, today: date | None = None) -> IdNumber:
     that does not exist, is in the future or before 1890; a wrong check
     character. ``today`` is for tests.
     """
-    text = _usual_id_text(value)
-    if text is None:
+    text, born = check_id_number(value, today=today)
+    return IdNumber(text, born, id_gender(text), text[:6])
+
+
+def id_gender(number: str) -> Gender:
+    """The gender a checked ID number gives: its 17th digit is odd for a man."""
+    return "male" if number[16] in _ODD else "female"
+
+
+def check_id_number(value: object, *, today: date | None = None) -> tuple[str, date]:
+    """:func:`parse_id_number`'s checks, answering only the number and its birth date (gender is its 17th digit).
+
+    For the ledger import, which checks a million numbers and needs no :class:`IdNumber` of each: the usual
+    18 ASCII digits go straight to the table-driven checks, and a frozen dataclass costs more to build than
+    the checks do.
+    """
+    if type(value) is str and len(value) == 18 and value.isascii() and value[:17].isdigit() and value[17] in _LAST:
+        text = value  # the usual form, nothing to undo
+    else:
         text = _cell_text(value).upper()
         if not text:
             raise InvalidValue(REQUIRED)
@@ -197,21 +195,40 @@ def parse_id_number(value: object, *, today: date | None = None) -> IdNumber:
                 raise InvalidValue(ID_CHAR, char=char, position=position)
         if len(text) != 18:
             raise InvalidValue(ID_LENGTH, length=len(text))
+    region_sum = _ID_REGION_SUMS.get(text[:6])
+    birth = _ID_BIRTHS.get(text[6:14])
+    if region_sum is None or birth is None or today is not None:
+        region_sum, birth = _id_parts(text, today)
+    born, birth_sum = birth
+    if text[17] != _ID_CHECK[(region_sum + birth_sum + _ID_SEQUENCE_SUMS[text[14:17]]) % 11]:
+        if text.endswith("000"):  # a number cell keeps 15 significant digits, so Excel writes the rest as 000
+            raise InvalidValue(LOST_DIGITS, value=text)
+        raise InvalidValue(ID_CHECKSUM)
+    return text, born
+
+
+def _id_parts(text: str, today: date | None) -> tuple[int, tuple[date, int]]:
+    """Check the province and birth date of an 18-digit ID number; their weighted sums, kept for the numbers to come."""
     if int(text[:2]) not in PROVINCES:
         raise InvalidValue(ID_PROVINCE, code=text[:2])
     digits = text[6:14]
-    born, birth_sum = _id_birth(digits)
-    if born is None:
-        raise InvalidValue(ID_DATE, digits=digits)
+    try:
+        born = date(int(digits[:4]), int(digits[4:6]), int(digits[6:]))
+    except ValueError:
+        raise InvalidValue(ID_DATE, digits=digits) from None
     if (today is not None or born > _SURELY_PAST) and born > (today or date.today()):
         raise InvalidValue(ID_FUTURE, date=born.isoformat())
     if born < EARLIEST_BIRTH:
         raise InvalidValue(ID_TOO_OLD, date=born.isoformat())
-    if text[17] != _ID_CHECK[(_id_region_sum(text[:6]) + birth_sum + _ID_SEQUENCE_SUMS[text[14:17]]) % 11]:
-        if text.endswith("000"):  # a number cell keeps 15 significant digits, so Excel writes the rest as 000
-            raise InvalidValue(LOST_DIGITS, value=text)
-        raise InvalidValue(ID_CHECKSUM)
-    return IdNumber(text, born, "male" if int(text[16]) % 2 else "female", text[:6])
+    region_sum = sum(int(d) * w for d, w in zip(text[:6], _ID_WEIGHTS[:6], strict=True))
+    birth = (born, sum(int(d) * w for d, w in zip(digits, _ID_WEIGHTS[6:14], strict=True)))
+    for kept in (_ID_REGION_SUMS, _ID_BIRTHS):
+        if len(kept) >= _ID_KEPT:
+            kept.clear()
+    _ID_REGION_SUMS[text[:6]] = region_sum
+    if born <= _SURELY_PAST:
+        _ID_BIRTHS[digits] = birth
+    return region_sum, birth
 
 
 _GENDERS: dict[str, Gender] = {
@@ -341,17 +358,6 @@ def _landline(digits: str) -> tuple[str, str]:
     return digits[:size], digits[size:]
 
 
-def _usual_mobile(value: object) -> bool:
-    """True for 11 ASCII digits starting 13–19: a mobile number already in its stored form, nothing to undo."""
-    return (
-        type(value) is str
-        and len(value) == 11
-        and value.isascii()
-        and value.isdigit()
-        and value[:2] in _MOBILE_PREFIXES
-    )
-
-
 _MOBILE_PREFIXES = frozenset(f"1{d}" for d in "3456789")
 
 
@@ -364,8 +370,14 @@ def parse_phone(value: object) -> str:
     400/800 service numbers become ``400-123-4567``. Anything else is refused
     with the part that is wrong, e.g. a landline typed without its area code.
     """
-    if _usual_mobile(value):
-        return value  # type: ignore[return-value]
+    if (
+        type(value) is str
+        and len(value) == 11
+        and value.isascii()
+        and value.isdigit()
+        and value[:2] in _MOBILE_PREFIXES
+    ):
+        return value  # 11 ASCII digits starting 13–19: a mobile number in its stored form, nothing to undo
     text = _cell_text(value)
     if not text:
         raise InvalidValue(REQUIRED)
