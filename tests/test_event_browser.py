@@ -103,8 +103,9 @@ def test_grid_worker_reports_with_a_photo_and_the_command_centre_dispatches_it(
 
     dispatch = centre.locator("details.ev-step", has=centre.locator('form[action$="/steps/dispatch"]'))
     dispatch.locator("summary").click()
-    expect(dispatch.locator("select")).to_have_value("safety")  # the type's department, proposed
-    assert_tappable(centre, "details.ev-step summary", 'form[action$="/steps/dispatch"] button')
+    expect(dispatch.locator('select[name="department"]')).to_have_value("safety")  # the type's department, proposed
+    expect(dispatch.locator('select[name="assignee"]')).to_have_value("")  # anyone in it, unless one is chosen
+    assert_tappable(centre, "details.ev-step summary", "#dispatch-assignee", 'form[action$="/steps/dispatch"] button')
     shoot(centre, "dispatch_form")
     dispatch.locator("button").click()
     expect(centre.get_by_role("status")).to_have_text(zh("Done: {step}", step=zh("Dispatch")))

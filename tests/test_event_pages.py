@@ -188,6 +188,27 @@ def test_dispatcher_takes_steps_from_the_page_and_errors_show(client_as: Client)
 
 
 @pytest.mark.usefixtures("town")
+def test_the_dispatcher_assigns_a_person_of_the_department_from_the_form(client_as: Client) -> None:
+    grid, dispatcher = client_as("grid_worker"), client_as("dispatcher")
+    event = report(grid).json()
+    step(dispatcher, event, "accept")
+    page = dispatcher.get(f"/events/{event['id']}").text
+    choices = field_block(page, "dispatch-assignee")
+    assert zh("Anyone in the department") in choices and '<optgroup label="城管办">' in choices
+    assert '<option value="handler">Handler</option>' in choices  # the members, by the names they go by
+
+    wrong = dispatcher.post(
+        f"/events/{event['id']}/steps/dispatch", data={"department": "judicial", "assignee": "handler"}
+    )
+    assert wrong.status_code == 422
+    assert zh("{user} is not a member of {department}.", user="handler", department="judicial") in field_block(
+        wrong.text, "dispatch-assignee"
+    )
+    sent = dispatcher.post(f"/events/{event['id']}/steps/dispatch", data={"department": "urban", "assignee": "handler"})
+    assert zh("Done: {step}", step="派遣") in sent.text and '城管办 <span class="muted">· Handler</span>' in sent.text
+
+
+@pytest.mark.usefixtures("town")
 def test_a_handler_outside_the_department_sees_no_step_forms(client_as: Client) -> None:
     grid, dispatcher, handler = client_as("grid_worker"), client_as("dispatcher"), client_as("handler")
     event = report(grid).json()

@@ -33,6 +33,7 @@ from jiceng.core.events.models import (
     OPEN_STATES,
     Channel,
     Department,
+    DepartmentMember,
     Event,
     EventAction,
     EventAttachment,
@@ -113,6 +114,23 @@ def display_names(session: Session, usernames: Iterable[str]) -> dict[str, str]:
     if not wanted:
         return {}
     return dict(session.exec(select(User.username, User.display_name).where(col(User.username).in_(wanted))).all())
+
+
+def members_by_department(session: Session, departments: list[Department]) -> list[tuple[str, list[tuple[str, str]]]]:
+    """Who may be assigned on dispatch: each department's name and its members (username, name), in order."""
+    ids = {d.id: d for d in departments if d.id is not None}
+    if not ids:
+        return []
+    rows = session.exec(
+        select(col(DepartmentMember.department_id), col(DepartmentMember.username), col(User.display_name))
+        .join(User, col(User.username) == DepartmentMember.username)
+        .where(col(DepartmentMember.department_id).in_(ids))
+        .order_by(col(DepartmentMember.department_id), col(User.display_name))
+    ).all()
+    grouped: dict[int, list[tuple[str, str]]] = {}
+    for department_id, username, name in rows:
+        grouped.setdefault(department_id, []).append((username, name or username))
+    return [(ids[i].name, grouped[i]) for i in sorted(grouped, key=lambda i: ids[i].code)]
 
 
 def state_label(state: str) -> str:
@@ -490,7 +508,7 @@ def list_page(
 # -- one event -----------------------------------------------------------------------------------------------------
 
 #: The inputs a step's form may carry (:class:`actions.ActionIn`).
-STEP_FIELDS = ("note", "department", "hours", "rating", "version")
+STEP_FIELDS = ("note", "department", "assignee", "hours", "rating", "version")
 
 
 def timeline_row(action: EventAction, departments: Mapping[str, str], people: Mapping[str, str]) -> dict[str, Any]:
@@ -541,6 +559,7 @@ def step_forms(
                 "typed": {
                     "note": values.get("note", ""),
                     "department": values.get("department") or event.suggested_department,
+                    "assignee": values.get("assignee", ""),
                     "hours": values.get("hours", ""),
                     "rating": values.get("rating", ""),
                 },
@@ -621,6 +640,7 @@ def event_page(
                 errors=errors or {},
             ),
             "departments": [(d.code, d.name) for d in departments],
+            "members": members_by_department(session, departments),
             "alert": alert,
             "done": _("Reported.")
             if done == "report"
