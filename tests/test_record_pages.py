@@ -282,3 +282,43 @@ def test_a_running_import_shows_its_progress_and_rate(user_with_role, login, mon
     )
     user_with_role("li", "grid_worker", "500103003001001")
     assert login("li").get(f"/api/import-jobs/{job}").status_code == 404  # not hers
+
+
+def test_an_import_whose_process_stopped_says_so_and_how_to_finish_it(user_with_role, login, monkeypatch):
+    import json
+    import time
+
+    from jiceng.core.records import import_jobs
+    from jiceng.core.web.routes import record_import
+
+    user_with_role("wang", "grid_worker", "500103003001001")
+    client = login("wang")
+    monkeypatch.setattr(record_import, "WAIT_SECONDS", 0)
+    job = "b" * 32
+    import_jobs.folder(record_import.JOBS, job).mkdir(parents=True, exist_ok=True)
+    import_jobs.write_status(record_import.JOBS, job, import_jobs.Status(owner="wang", table="person", file="台账.csv"))
+    assert client.get(f"/api/import-jobs/{job}").json()["state"] == "running"
+
+    written = import_jobs.folder(record_import.JOBS, job) / "status.json"
+    stopped = json.loads(written.read_text(encoding="utf-8")) | {"beat": time.time() - import_jobs.STALE - 1}
+    written.write_text(json.dumps(stopped), encoding="utf-8")  # its process last wrote long ago
+    page = client.get(f"/records/import/jobs/{job}")
+    assert page.status_code == 200 and 'http-equiv="refresh"' not in page.text  # no longer waiting
+    assert "导入在完成前中断" in page.text and "已保存的行不会改变" in page.text
+    status = client.get(f"/api/import-jobs/{job}").json()
+    assert status["state"] == "interrupted" and "import the same file again" in status["problem"]["message_en"]
+
+
+def test_an_import_broken_by_the_server_fails_without_logging_values(user_with_role, login, monkeypatch, caplog):
+    from jiceng.core.records import import_jobs
+
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("database said: 11010519491231002X")
+
+    monkeypatch.setattr(import_jobs, "import_ledger", broken)
+    user_with_role("wang", "grid_worker", "500103003001001")
+    client = login("wang")
+    ledger = "姓名,身份证号码\n王芳,11010519491231002X\n".encode()
+    page = client.post("/records/import/people", files={"ledger": ("台账.csv", ledger, "text/csv")})
+    assert page.status_code == 422 and "导入因服务器错误而停止" in page.text
+    assert "RuntimeError" in caplog.text and "11010519491231002X" not in caplog.text

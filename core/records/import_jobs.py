@@ -5,12 +5,17 @@ importing thread rewrites (atomically) at most a few times a second: rows read
 of the estimated total, rows per second, and at the end the summary or the
 reason the file could not be read. Any worker process can read the status, so
 the page works behind several workers; only the user who started a job may
-see it.
+see it. A job whose status has not been written for :data:`STALE` seconds
+while running lost its process (a restart, a crash): it is shown as
+interrupted, with the reassurance that matters, since an import is
+idempotent: the rows committed stay, and importing the file again adds the
+rest and changes nothing else.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import secrets
 import shutil
@@ -27,12 +32,23 @@ from sqlmodel import Session
 
 from jiceng.core import audit
 from jiceng.core.config import Settings
+from jiceng.core.i18n import N_, both
 from jiceng.core.records.importer import Summary, import_ledger
 from jiceng.core.records.ledger import LedgerError
 from jiceng.core.records.tables import TableSpec
 
 TICK = 0.25  # seconds between status writes
 KEEP = 24 * 3600  # finished jobs older than this are removed when a new one starts
+STALE = 300  # seconds without a status write after which a running job counts as interrupted
+INTERRUPTED = N_(
+    "The import stopped before the end (the server was restarted). The rows saved so far stay; import the same "
+    "file again to add the rest: rows already saved do not change."
+)
+BROKEN = N_(
+    "The import stopped on an error of the server. The rows saved so far stay; import the same file again to add "
+    "the rest, and tell your administrator if it happens again."
+)
+log = logging.getLogger("jiceng.import")
 
 
 @dataclass
@@ -40,13 +56,14 @@ class Status:
     owner: str
     table: str
     file: str
-    state: str = "running"  # running, done, failed
+    state: str = "running"  # running, done, failed, interrupted
     read: int = 0
     total: int | None = None
     started: float = field(default_factory=time.time)
     seconds: float = 0.0
     summary: dict[str, Any] | None = None
     problem: tuple[str, str] | None = None
+    beat: float = field(default_factory=time.time)  # when the status was last written
 
     @property
     def rate(self) -> float:
@@ -71,10 +88,14 @@ def read_status(root: Path, job: str) -> Status:
         raise KeyError(job) from None
     if data.get("problem"):
         data["problem"] = tuple(data["problem"])
-    return Status(**data)
+    status = Status(**data)
+    if status.state == "running" and time.time() - status.beat > STALE:
+        status.state, status.problem = "interrupted", both(INTERRUPTED)
+    return status
 
 
 def write_status(root: Path, job: str, status: Status) -> None:
+    status.beat = time.time()
     target = folder(root, job) / "status.json"
     temporary = target.with_suffix(".tmp")
     temporary.write_text(json.dumps(asdict(status), ensure_ascii=False), encoding="utf-8")
@@ -140,6 +161,11 @@ def start(
             )
         except LedgerError as error:
             status.state, status.problem = "failed", error.texts()
+        except Exception as error:  # the database, the disk: the page must not keep waiting for it
+            log.error(
+                "import %s of %s failed: %s", job[:8], spec.name, type(error).__name__
+            )  # no values: they may be personal
+            status.state, status.problem = "failed", both(BROKEN)
         else:
             status.state, status.summary = "done", _summary(summary)
             status.read = summary.read

@@ -106,7 +106,8 @@ def job_page(job: str, request: Request, caller: CallerDep, session: SessionDep)
 
 @router.get("/api/import-jobs/{job}", include_in_schema=True, tags=["records"])
 def job_status(job: str, caller: CallerDep) -> dict[str, Any]:
-    """A portal import's progress: ``state`` running, done or failed; rows read of the estimated total; the summary."""
+    """A portal import's progress: ``state`` running, done, failed or interrupted (its process stopped: import the file
+    again); rows read of the estimated total; the summary."""
     status = owned(job, caller)
     return {
         "state": status.state,
