@@ -60,7 +60,7 @@ def town(client_as: Client) -> dict[str, Any]:
 @pytest.fixture
 def api_key(jiceng_world: None, jiceng_engine: Any) -> str:
     with transaction(jiceng_engine) as session:
-        _, key = create_client(session, name="citizen-app", actor="test")
+        _, key = create_client(session, name="citizen-app", actor="test", area=None)
     return key
 
 
@@ -277,8 +277,19 @@ def test_the_cli_issues_lists_and_revokes_keys(cli: Any, anonymous_client: TestC
     assert post(anonymous_client, key).status_code == 201
     assert cli("open311", "key", "hotline-bridge").exit_code == 1  # names are unique
 
+    bound = cli("open311", "key", "town-b-hotline", "--area", TOWN_B).output.strip().splitlines()[-1]
+    refused = post(anonymous_client, bound)  # to town A
+    assert refused.status_code == 403
+    assert refused.json() == [
+        {
+            "code": 403,
+            "description": f"此 API 密钥不能在 {TOWN_A} 提交请求。 / This API key may not post requests in {TOWN_A}.",
+        }
+    ]
+    assert post(anonymous_client, bound, jurisdiction_id=TOWN_B, service_code="local.pothole").status_code != 403
+
     listed = cli("open311", "list")
-    assert "hotline-bridge" in listed.output and key not in listed.output
+    assert "hotline-bridge" in listed.output and key not in listed.output and TOWN_B in listed.output
     assert cli("open311", "revoke", "hotline-bridge").exit_code == 0
     assert post(anonymous_client, key).status_code == 403
     assert cli("open311", "revoke", "nobody").exit_code == 1
@@ -292,7 +303,9 @@ def test_the_admin_page_creates_and_revokes_a_key(client_as: Client, anonymous_c
     assert client_as("grid_worker").get("/admin/open311").status_code == 403
     admin = client_as("town_admin")
     assert admin.get("/admin/open311").status_code == 200
-    created = admin.post("/admin/open311", data={"name": "wechat-miniapp"})
+    assert admin.post("/admin/open311", data={"name": "wechat-miniapp"}).status_code == 422  # which towns?
+    assert admin.post("/admin/open311", data={"name": "wechat-miniapp", "area": TOWN_B}).status_code == 403
+    created = admin.post("/admin/open311", data={"name": "wechat-miniapp", "area": TOWN_A})
     assert created.status_code == 201, created.text
     found = re.search(r'id="open311-key">([^<]+)<', created.text)
     assert found is not None
@@ -300,8 +313,12 @@ def test_the_admin_page_creates_and_revokes_a_key(client_as: Client, anonymous_c
     assert post(anonymous_client, key).status_code == 201
     page = admin.get("/admin/open311").text
     assert "wechat-miniapp" in page and key not in page
-    assert admin.post("/admin/open311", data={"name": "wechat-miniapp"}).status_code == 409
-    assert admin.post("/admin/open311", data={"name": "a b"}).status_code == 422
+    assert admin.post("/admin/open311", data={"name": "wechat-miniapp", "area": TOWN_A}).status_code == 409
+    assert admin.post("/admin/open311", data={"name": "a b", "area": TOWN_A}).status_code == 422
+    assert post(anonymous_client, key, jurisdiction_id=TOWN_B).status_code == 403  # bound to town A
+    other_town = client_as("town_admin", TOWN_B)
+    assert "wechat-miniapp" not in other_town.get("/admin/open311").text
+    assert other_town.post("/admin/open311/wechat-miniapp/revoke").status_code == 404
 
     revoked = admin.post("/admin/open311/wechat-miniapp/revoke", follow_redirects=False)
     assert revoked.status_code == 303

@@ -256,13 +256,19 @@ class DispatchRule(SQLModel, table=True):
 
 
 class Open311Client(SQLModel, table=True):
-    """An application allowed to post service requests; only the key's SHA-256 is kept."""
+    """An application allowed to post service requests; only the key's SHA-256 is kept.
+
+    It posts only in the towns under its area (a town's 12345 hotline, a district's app); a client with no
+    area, which only the command line makes, posts anywhere.
+    """
 
     __tablename__ = "open311_client"
 
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=100, unique=True)
     key_hash: str = Field(max_length=64, unique=True)
+    area_code: str | None = Field(default=None, foreign_key="area.code", max_length=15)
+    area_path: str | None = Field(default=None, max_length=96)
     created_by: str = Field(max_length=64)
     created_at: datetime = Field(default_factory=utcnow)
     revoked_at: datetime | None = None

@@ -3,6 +3,12 @@
 A key is a random 256-bit token; looking it up by its hash needs no
 constant-time comparison (the hash is the index). Creating and revoking a
 client is audited by the caller's action name ``open311.key`` / ``open311.revoke``.
+
+A client is bound to an area (a town, or a district or city for an app that
+serves several): its requests are refused in towns outside it. The admin page
+binds every client it makes to an area where its user holds ``events:manage``;
+only the command line, which the server's operator runs, makes a client that
+posts anywhere.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ import secrets
 from sqlmodel import Session, col, select
 
 from jiceng.core import audit
+from jiceng.core.areas import Area, AreaLevel
 from jiceng.core.db import utcnow
 from jiceng.core.errors import conflict, invalid_field, not_found
 from jiceng.core.events.models import Open311Client
@@ -38,19 +45,35 @@ def get_client(session: Session, name: str) -> Open311Client:
     return found
 
 
-def create_client(session: Session, *, name: str, actor: str, address: str = "") -> tuple[Open311Client, str]:
-    """A new client and its key (return it to the person once; it cannot be shown again)."""
+def create_client(
+    session: Session, *, name: str, actor: str, area: Area | None, address: str = ""
+) -> tuple[Open311Client, str]:
+    """A new client posting in the towns under ``area`` (``None``: anywhere) and its key (shown once, never again)."""
     name = name.strip()
     if not NAME.match(name):
         raise invalid_field("name", "Use 2–64 letters, digits, '.', '_' or '-' for a client's name.")
     if session.exec(select(Open311Client.id).where(col(Open311Client.name) == name)).first() is not None:
         raise conflict("There is already an Open311 client {name}.", name=name)
     key = new_key()
-    client = Open311Client(name=name, key_hash=hash_key(key), created_by=actor)
+    if area is not None and area.level not in (AreaLevel.city, AreaLevel.district, AreaLevel.town):
+        raise invalid_field("area", "Choose a town, district or city, not {area}.", area=area.code)
+    client = Open311Client(
+        name=name,
+        key_hash=hash_key(key),
+        created_by=actor,
+        area_code=area.code if area else None,
+        area_path=area.path if area else None,
+    )
     session.add(client)
     session.flush()
     audit.record(
-        session, actor=actor, action="open311.key", target_type="open311_client", target_id=name, address=address
+        session,
+        actor=actor,
+        action="open311.key",
+        target_type="open311_client",
+        target_id=name,
+        address=address,
+        detail={"area": area.code if area else "*"},
     )
     return client, key
 
@@ -74,6 +97,10 @@ def revoke_client(session: Session, *, name: str, actor: str, address: str = "")
 
 def list_clients(session: Session) -> list[Open311Client]:
     return list(session.exec(select(Open311Client).order_by(col(Open311Client.name))).all())
+
+
+def may_post_in(client: Open311Client, town: Area) -> bool:
+    return client.area_path is None or town.path.startswith(client.area_path)
 
 
 def client_for_key(session: Session, key: str | None) -> Open311Client | None:

@@ -25,11 +25,20 @@ from sqlmodel import Session, col, select
 from jiceng.core.areas import Area, AreaLevel
 from jiceng.core.config import Settings
 from jiceng.core.db import utcnow
-from jiceng.core.errors import AppError, FieldError, InvalidValue, bad_request, describe_pydantic, invalid_field
+from jiceng.core.errors import (
+    AppError,
+    FieldError,
+    InvalidValue,
+    bad_request,
+    describe_pydantic,
+    forbidden,
+    invalid_field,
+)
 from jiceng.core.events.intake import EventIn, Routing, intake
 from jiceng.core.events.models import Channel, Department, Event, EventAction, Open311Client
 from jiceng.core.events.types import check_attributes, town_types
 from jiceng.core.open311 import mapping
+from jiceng.core.open311.keys import may_post_in
 from jiceng.core.plugin_host import PluginHost
 from jiceng.plugins.manifest import EventTypeDecl
 
@@ -134,6 +143,8 @@ def post_request(
 ) -> Event:
     """Take the service request in as an event; the caller commits, then tells the scenarios."""
     town = town_for(session, posted.get("jurisdiction_id"))
+    if not may_post_in(client, town):
+        raise forbidden("This API key may not post requests in {jurisdiction}.", jurisdiction=town.code)
     code = posted.get("service_code")
     if not code:
         raise invalid_field("service_code", "This field is required.")
