@@ -317,3 +317,29 @@ def test_a_caller_of_several_towns_picks_the_town_to_report_in(client_as: Client
     assert f'name="town" value="{TOWN_B}"' in other.text
     sent = leader.post("/events/new", data=form(town=TOWN_B, type="local.noise", area=GRID_B1), follow_redirects=False)
     assert "七星岗一社区第1网格" in leader.get(f"/events/{created(sent)}").text
+
+
+@pytest.mark.usefixtures("town")
+def test_photos_are_added_from_the_event_page_while_it_is_open(client_as: Client) -> None:
+    grid, dispatcher = client_as("grid_worker"), client_as("dispatcher")
+    event = report(grid).json()
+    page = grid.get(f"/events/{event['id']}").text
+    assert zh("Add photos") in page and 'enctype="multipart/form-data"' in page
+
+    empty = grid.post(f"/events/{event['id']}/photos", files=[("photos", ("", b"", "application/octet-stream"))])
+    assert empty.status_code == 422 and zh("This field is required.") in field_block(empty.text, "more-photos")
+    text = grid.post(f"/events/{event['id']}/photos", files=[("photos", ("note.png", b"just text", "image/png"))])
+    assert text.status_code == 422 and 'aria-invalid="true"' in field_block(text.text, "more-photos")
+
+    added = grid.post(
+        f"/events/{event['id']}/photos",
+        files=[("photos", ("after.png", PNG, "image/png")), ("photos", ("wide.png", PNG, "image/png"))],
+    )
+    assert added.status_code == 200 and zh("Photos added.") in added.text  # followed the redirect
+    assert added.text.count('alt="after.png"') == 1 and 'alt="wide.png"' in added.text
+
+    step(dispatcher, event, "reject", note="不属实")
+    closed = grid.get(f"/events/{event['id']}").text
+    assert zh("Add photos") not in closed and 'alt="after.png"' in closed
+    late = grid.post(f"/events/{event['id']}/photos", files=[("photos", ("late.png", PNG, "image/png"))])
+    assert late.status_code == 409 and zh("Files can be attached only while the event is open.") in late.text

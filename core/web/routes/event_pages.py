@@ -250,23 +250,29 @@ def read_report(form: FormData, types: Mapping[str, EventTypeDecl], settings: Se
     except ValidationError as exc:
         for problem in describe_pydantic(exc.errors()):
             errors.setdefault(input_of(problem.field), message(problem))
-    uploads = [u for u in form.getlist("photos") if isinstance(u, UploadFile) and u.filename]
-    photos = []
-    if len(uploads) > MAX_PHOTOS:
-        errors["photos"] = message(FieldError("photos", *both("At most {count} photos.", count=MAX_PHOTOS)))
-    else:
-        for upload in uploads:
-            try:
-                data, kind = read_checked(upload.file, settings.events.attachments)
-            except AppError as error:
-                errors["photos"] = message(error)
-                break
-            photos.append(((upload.filename or "photo")[-200:], data, kind))
+    uploads, photos, problem = read_photos(form, settings)
+    if problem:
+        errors["photos"] = problem
     return Filled(typed, None if errors else body, photos, errors, bool(uploads))
 
 
+def read_photos(form: FormData, settings: Settings) -> tuple[list[UploadFile], list[tuple[str, bytes, str]], str]:
+    """The files of the form's ``photos`` input, each checked (type from its content, size); what is wrong, if any."""
+    uploads = [u for u in form.getlist("photos") if isinstance(u, UploadFile) and u.filename]
+    if len(uploads) > MAX_PHOTOS:
+        return uploads, [], message(FieldError("photos", *both("At most {count} photos.", count=MAX_PHOTOS)))
+    photos = []
+    for upload in uploads:
+        try:
+            data, kind = read_checked(upload.file, settings.events.attachments)
+        except AppError as error:
+            return uploads, [], message(error)
+        photos.append(((upload.filename or "photo")[-200:], data, kind))
+    return uploads, photos, ""
+
+
 def attach(request: Request, session: Session, caller: Caller, event: Event, photo: tuple[str, bytes, str]) -> None:
-    """Keep one checked photo of a new event: the bytes in the store, the row and the audit entry in the transaction."""
+    """Keep one checked photo of an event: the bytes in the store, the row and the audit entry in the transaction."""
     filename, data, kind = photo
     keep(
         session,
@@ -582,6 +588,7 @@ def event_page(
     typed: Mapping[str, str] | None = None,
     errors: Mapping[str, str] | None = None,
     alert: str | None = None,
+    photo_error: str = "",
     status_code: int = 200,
 ) -> Response:
     assert event.id is not None
@@ -641,9 +648,15 @@ def event_page(
             ),
             "departments": [(d.code, d.name) for d in departments],
             "members": members_by_department(session, departments),
+            "can_add_photos": event.state in OPEN_STATES,
+            "accept": ",".join(settings.events.attachments.content_types),
+            "max_photos": MAX_PHOTOS,
+            "photo_error": photo_error,
             "alert": alert,
             "done": _("Reported.")
             if done == "report"
+            else _("Photos added.")
+            if done == "photos"
             else _("Done: {step}", step=_(TRANSITIONS[done].msgid))
             if done in TRANSITIONS
             else "",
@@ -655,6 +668,25 @@ def event_page(
 @router.get("/events/{event_id:int}")
 def view(request: Request, event_id: int, caller: CallerDep, session: SessionDep, settings: SettingsDep) -> Response:
     return event_page(request, caller, session, settings, queries.get_event(session, caller, event_id))
+
+
+@router.post("/events/{event_id:int}/photos")
+def add_photos(
+    request: Request, event_id: int, caller: CallerDep, session: SessionDep, settings: SettingsDep, form: FormDep
+) -> Response:
+    """More photos of an open event, from anyone who may see it (as the API's attachments): on the spot, later."""
+    event = queries.get_event(session, caller, event_id)
+    if event.state not in OPEN_STATES:  # closed while the page was open
+        alert = _("Files can be attached only while the event is open.")
+        return event_page(request, caller, session, settings, event, alert=alert, status_code=409)
+    uploads, photos, problem = read_photos(form, settings)
+    if problem or not uploads:
+        problem = problem or required_message("photos")
+        return event_page(request, caller, session, settings, event, photo_error=problem, status_code=422)
+    for photo in photos:
+        attach(request, session, caller, event, photo)
+    session.commit()
+    return RedirectResponse(f"/events/{event_id}?done=photos", status_code=303)
 
 
 @router.post("/events/{event_id:int}/steps/{name}")
