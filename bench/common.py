@@ -236,6 +236,16 @@ class Client:
         return Answer(response.status, response.read())
 
 
+def setup_text(setup: dict[str, float], digits: int = 1) -> str:
+    """The setup steps and their seconds, as every section's method states them."""
+    return "; ".join(f"{what} {secs:,.{digits}f} s" for what, secs in setup.items())
+
+
+def machine_lines(host: dict[str, str]) -> list[str]:
+    """The machine paragraph every section ends with."""
+    return ["**Machine**:", "", *[f"- {key}: {value}" for key, value in host.items()]]
+
+
 def env_int(name: str, default: int) -> int:
     """A size from the environment, for a quicker look; a section records the sizes used and judges only the targets'."""
     value = os.environ.get(name, "").replace("_", "").replace(",", "")

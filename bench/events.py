@@ -90,7 +90,18 @@ from jiceng.core.sample_world import GRID_A1, PASSWORD, TOWN_A, TREE, make_world
 from jiceng.core.users import create_user
 from jiceng.core.web.app import create_app
 
-from .common import Report, Series, env_int, interleave, machine, now, package_version, round_ratio
+from .common import (
+    Report,
+    Series,
+    env_int,
+    interleave,
+    machine,
+    machine_lines,
+    now,
+    package_version,
+    round_ratio,
+    setup_text,
+)
 from .plugins import ENABLED, SCENARIOS, clean_env, python_command, scenario_id, write_scenarios
 from .records import bare_connect, query_plan, short_sql
 
@@ -1411,11 +1422,9 @@ def _markdown(
         f"Timed rounds took {', '.join(f'{i.elapsed_s:,.0f} s on {i.kind}' for i in intakes)}.",
         "",
         *_query_lines(queried, query_ok),
-        "Setup: " + "; ".join(f"{what} {secs:,.0f} s" for what, secs in setup.items()) + ".",
+        f"Setup: {setup_text(setup, 0)}.",
         "",
-        "**Machine**:",
-        "",
-        *[f"- {key}: {value}" for key, value in host.items()],
+        *machine_lines(host),
     ]
     if not passed:
         lines += [

@@ -45,7 +45,19 @@ from jiceng.core.permissions.checker import Authorizer
 from jiceng.core.permissions.service import sync_roles
 from jiceng.core.permissions.store import build_enforcer
 
-from .common import Report, Series, fmt_us, interleave, machine, now, package_version, round_ratio, timer_overhead_ns
+from .common import (
+    Report,
+    Series,
+    fmt_us,
+    interleave,
+    machine,
+    machine_lines,
+    now,
+    package_version,
+    round_ratio,
+    setup_text,
+    timer_overhead_ns,
+)
 
 NAME = "permissions"
 TITLE = "Permission check"
@@ -430,13 +442,9 @@ def _markdown(
         f"{REFRESH_PER_ROUND} R calls, in one process, SQLite in-process (on PostgreSQL, B and R add a round trip); "
         "each call timed alone with `time.perf_counter_ns`, so every figure includes the clock's own cost "
         f"({facts['overhead_ns']:.0f} ns); garbage collection paused inside each step, as `timeit` does. "
-        f"Timed rounds took {facts['elapsed_s']:.1f} s; setup: "
-        + "; ".join(f"{what} {secs:.1f} s" for what, secs in setup.items())
-        + ".",
+        f"Timed rounds took {facts['elapsed_s']:.1f} s; setup: {setup_text(setup)}.",
         "",
-        "**Machine**:",
-        "",
-        *[f"- {key}: {value}" for key, value in host.items()],
+        *machine_lines(host),
     ]
     if not passed:
         lines += ["", "**This run failed its target or its agreement check.**"]

@@ -83,7 +83,19 @@ from jiceng.plugins import hookspecs
 from jiceng.plugins.loader import installed
 from jiceng.plugins.markers import PROJECT
 
-from .common import Report, Series, fmt_us, interleave, machine, now, package_version, round_ratio, timer_overhead_ns
+from .common import (
+    Report,
+    Series,
+    fmt_us,
+    interleave,
+    machine,
+    machine_lines,
+    now,
+    package_version,
+    round_ratio,
+    setup_text,
+    timer_overhead_ns,
+)
 
 NAME = "plugins"
 TITLE = "Scenarios: start-up and hook dispatch"
@@ -759,13 +771,9 @@ def _markdown(
         f"Dispatch: {DISPATCH_ROUNDS} rounds of {CALLS_PER_ROUND:,} calls of each of A–E and {COLD_PER_ROUND} of F, "
         "in one process; each call timed alone with `time.perf_counter_ns`, so every figure includes the clock's own "
         f"cost ({dispatch['overhead_ns']:.0f} ns); garbage collection paused inside each step. Timed rounds took "
-        f"{dispatch['elapsed_s']:.1f} s (start-up rounds {startup['elapsed_s']:.1f} s); setup: "
-        + "; ".join(f"{what} {secs:.1f} s" for what, secs in setup.items())
-        + ".",
+        f"{dispatch['elapsed_s']:.1f} s (start-up rounds {startup['elapsed_s']:.1f} s); setup: {setup_text(setup)}.",
         "",
-        "**Machine**:",
-        "",
-        *[f"- {key}: {value}" for key, value in host.items()],
+        *machine_lines(host),
     ]
     if not passed:
         lines += ["", "**This run failed a target or a check.**"]

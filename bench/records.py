@@ -120,9 +120,11 @@ from .common import (
     env_int,
     interleave,
     machine,
+    machine_lines,
     now,
     package_version,
     round_ratio,
+    setup_text,
     timer_overhead_ns,
 )
 from .plugins import clean_env, python_command
@@ -1683,11 +1685,9 @@ def _markdown(
         "",
         *diagnosis_lines,
         *whatif_lines(queried),
-        "Setup: " + "; ".join(f"{what} {secs:.1f} s" for what, secs in setup.items()) + ".",
+        f"Setup: {setup_text(setup)}.",
         "",
-        "**Machine**:",
-        "",
-        *[f"- {key}: {value}" for key, value in host.items()],
+        *machine_lines(host),
     ]
     if not passed:
         lines += [
